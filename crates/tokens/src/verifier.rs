@@ -1,0 +1,158 @@
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+use wristband_inject::Clock;
+
+use crate::{ACCESS_TOKEN_TYPE, Claims, KeySet, TokenConfig, TokenError};
+
+/// Header parameters that would let a token choose its own verification key or demand
+/// processing we do not do (RFC 8725 §3.10, RFC 7515 §4.1.11). A wristband never carries them.
+const REFUSED_HEADER_PARAMETERS: [&str; 5] = ["jku", "jwk", "x5u", "x5c", "crit"];
+
+/// Checks wristband tokens. Cheap to clone and share between requests.
+#[derive(Clone)]
+pub struct Verifier {
+    keys: KeySet,
+    config: TokenConfig,
+    clock: Arc<dyn Clock>,
+    validation: Validation,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.keys)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier trusting `keys`, expecting the issuer and audience in `config`, and reading
+    /// the time from `clock`.
+    pub fn new(keys: KeySet, config: TokenConfig, clock: Arc<dyn Clock>) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        // jsonwebtoken requires only `exp` by default and checks `iss`/`aud` only when present;
+        // a wristband must carry all of these.
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        // Expiry and not-before are checked below against the injected clock instead of the
+        // system time jsonwebtoken would read.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
+        Self {
+            keys,
+            config,
+            clock,
+            validation,
+        }
+    }
+
+    /// The issuer and audience this verifier expects.
+    pub fn config(&self) -> &TokenConfig {
+        &self.config
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// The checks run cheapest first, and nothing in the token is believed until its
+    /// signature has been checked with a key chosen by the verifier: header shape, algorithm,
+    /// type and key id select nothing the token controls.
+    ///
+    /// # Errors
+    ///
+    /// A [`TokenError`] naming the first check that failed.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = read_header(token)?;
+
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+        if alg != "EdDSA" {
+            return Err(TokenError::UnsupportedAlgorithm(alg.to_owned()));
+        }
+        let typ = header.get("typ").and_then(Value::as_str);
+        if !typ.is_some_and(is_access_token_type) {
+            return Err(TokenError::WrongType(typ.map(str::to_owned)));
+        }
+        if let Some(name) = REFUSED_HEADER_PARAMETERS
+            .into_iter()
+            .find(|name| header.contains_key(*name))
+        {
+            return Err(TokenError::UntrustedHeader(name));
+        }
+        let key = header
+            .get("kid")
+            .and_then(Value::as_str)
+            .and_then(|kid| self.keys.get(kid))
+            .ok_or(TokenError::UnknownKey)?;
+
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map_err(|err| map_error(err.into_kind()))?
+            .claims;
+
+        let now = self.clock.now();
+        let leeway = self.config.leeway_seconds;
+        if now >= claims.exp.saturating_add(leeway) {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(claims)
+    }
+}
+
+/// `at+jwt`, compared case-insensitively, with or without the `application/` prefix
+/// (RFC 7515 §4.1.9, RFC 9068 §4).
+fn is_access_token_type(typ: &str) -> bool {
+    let typ = typ.to_ascii_lowercase();
+    typ.strip_prefix("application/").unwrap_or(&typ) == ACCESS_TOKEN_TYPE
+}
+
+fn read_header(token: &str) -> Result<Map<String, Value>, TokenError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed(
+            "expected three dot-separated parts".to_owned(),
+        ));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| TokenError::Malformed("header is not base64url".to_owned()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| TokenError::Malformed("header is not a JSON object".to_owned()))
+}
+
+fn map_error(kind: ErrorKind) -> TokenError {
+    match kind {
+        ErrorKind::InvalidSignature => TokenError::BadSignature,
+        ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+        ErrorKind::InvalidAudience => TokenError::WrongAudience,
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+            TokenError::UnsupportedAlgorithm("EdDSA expected".to_owned())
+        }
+        ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim),
+        ErrorKind::InvalidClaimFormat(claim) => TokenError::InvalidClaims(claim),
+        ErrorKind::Json(err) => {
+            let message = err.to_string();
+            match message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                Some(claim) => TokenError::MissingClaim(claim.to_owned()),
+                None => TokenError::InvalidClaims(message),
+            }
+        }
+        other => TokenError::Malformed(format!("{other:?}")),
+    }
+}
