@@ -12,7 +12,7 @@ pub enum TokenError {
     #[error("algorithm {0:?} is not accepted")]
     UnsupportedAlgorithm(String),
     /// The `typ` header is missing or is not `at+jwt`.
-    #[error("token type {0:?} is not an access token")]
+    #[error("token type {} is not an access token", .0.as_deref().unwrap_or("(none)"))]
     WrongType(Option<String>),
     /// The header points at a key elsewhere (`jku`, `jwk`, `x5u`, `x5c`) or carries `crit`.
     #[error("header parameter {0:?} is not accepted")]
