@@ -54,6 +54,15 @@ impl From<&str> for Secret {
     }
 }
 
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    /// Any string is a valid secret (so a command-line parser can read one).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(value))
+    }
+}
+
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Self::new(value)

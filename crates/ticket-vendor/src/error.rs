@@ -77,6 +77,16 @@ pub(crate) struct AuthorizationRedirect {
 }
 
 impl AuthorizationRedirect {
+    /// The `error` parameter, if this redirect carries one.
+    fn error_code(&self) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(name, _)| *name == "error")
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+impl AuthorizationRedirect {
     /// An error response (RFC 6749 §4.1.2.1) with `state` echoed and `iss` added (RFC 9207).
     pub(crate) fn error(
         redirect_uri: &str,
@@ -168,7 +178,13 @@ impl IntoResponse for VendorError {
                 };
                 (status, page).into_response()
             }
-            VendorError::Redirect(redirect) => redirect.into_response(),
+            VendorError::Redirect(redirect) => {
+                tracing::info!(
+                    error = redirect.error_code(),
+                    "authorization request refused; redirecting back to the client"
+                );
+                redirect.into_response()
+            }
             VendorError::Token { error, description } => {
                 tracing::info!(error, description, "token request refused");
                 let body = Json(OAuthErrorBody {

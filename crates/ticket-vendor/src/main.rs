@@ -5,6 +5,7 @@
 //! `VENDOR_DATA_DIR`; `RUST_LOG` overrides the log filter. The signing key is kept in
 //! `<data dir>/vendor-signing-key` (created with mode 0600 on first start).
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,9 +13,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser;
 use ticket_vendor::{
-    ClientRegistration, DEMO_CLIENT_SECRET, VendorConfig, VendorSigningKey, VendorState, router,
+    ClientRegistration, DEMO_CLIENT_SECRET, Secret, VendorConfig, VendorSigningKey, VendorState,
+    router,
 };
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use tracing_subscriber::EnvFilter;
 use url::Url;
@@ -40,13 +42,21 @@ struct Args {
     client_id: String,
 
     /// The registered client's secret. The default is the public demo secret.
-    #[arg(long, env = "VENDOR_CLIENT_SECRET", default_value = DEMO_CLIENT_SECRET, hide_default_value = true)]
-    client_secret: String,
+    #[arg(
+        long,
+        env = "VENDOR_CLIENT_SECRET",
+        default_value = DEMO_CLIENT_SECRET,
+        hide_default_value = true,
+        // `--help` would otherwise print the secret from the environment.
+        hide_env_values = true
+    )]
+    client_secret: Secret,
 
     /// A redirect URI registered for the client, matched exactly. Repeat the flag (or separate
     /// with commas in the environment variable) to register several.
     #[arg(
         long = "redirect-uri",
+        value_name = "URI",
         env = "VENDOR_REDIRECT_URI",
         default_value = "http://127.0.0.1:8080/auth/vendor/callback",
         value_delimiter = ','
@@ -61,6 +71,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("ticket_vendor=info,tower_http=info")),
@@ -68,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
 
-    if args.client_secret == DEMO_CLIENT_SECRET {
+    if args.client_secret.matches(DEMO_CLIENT_SECRET) {
         tracing::warn!(
             "using the public demo client secret; set VENDOR_CLIENT_SECRET for anything but a local demo"
         );
@@ -104,7 +115,13 @@ async fn main() -> anyhow::Result<()> {
     // nonces), then status and latency.
     let app = router(state.clone()).layer(
         TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .make_span_with(|request: &axum::extract::Request| {
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = request.uri().path()
+                )
+            })
             .on_request(())
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     );
