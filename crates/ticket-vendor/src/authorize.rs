@@ -85,6 +85,11 @@ pub(crate) async fn show_login(
 
 /// `POST /authorize`: the login form. Checks the request again, then the holder's decision
 /// and password, and redirects back to the client.
+///
+/// NOTE: the form carries no CSRF token. The vendor keeps no session for a forged POST to ride
+/// on; the worst a cross-site form can do is log a visitor in as the *attacker* (login CSRF),
+/// and the code it produces is bound to the attacker's PKCE challenge and `state`, which the
+/// client refuses because they do not match the visitor's own session.
 #[instrument(skip_all, fields(client_id = tracing::field::Empty))]
 pub(crate) async fn submit_login(
     State(vendor): State<VendorState>,

@@ -131,9 +131,15 @@ impl IntoResponse for AuthorizationRedirect {
         {
             // 303, not 302 or 307: the browser must follow with a GET and must not re-send the
             // login form (with the password) to the client (RFC 9700 §4.12).
-            Some(location) => {
-                (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-            }
+            // The Location carries a code: no cache may keep it.
+            Some(location) => (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, location),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+            )
+                .into_response(),
             None => VendorError::Internal {
                 context: "building the redirect to a registered redirect URI",
                 cause: "the registered URI does not parse".to_owned(),

@@ -94,6 +94,7 @@ async fn a_full_login_gives_a_verifiable_id_token_and_userinfo() {
         )
         .await;
     assert_eq!(redirect.status, StatusCode::SEE_OTHER);
+    assert_eq!(redirect.header(header::CACHE_CONTROL), Some("no-store"));
     assert_eq!(redirect.location_base(), REDIRECT_URI);
     let code = redirect.location_param("code").expect("a code");
     assert_eq!(code.len(), 43, "256 random bits, base64url");
@@ -246,4 +247,20 @@ async fn the_same_seed_gives_the_same_code_so_lessons_are_reproducible() {
     let first = Vendor::demo().code().await;
     let second = Vendor::demo().code().await;
     assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn a_hostile_state_is_escaped_on_the_login_page() {
+    let vendor = Vendor::demo();
+    let request = with(
+        authorization_request(),
+        "state",
+        Some(r#""><script>alert(1)</script>"#),
+    );
+    let reply = vendor.authorize(&request).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(!reply.body.contains("<script>"));
+    assert!(reply.body.contains(
+        r#"<input type="hidden" name="state" value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;">"#
+    ));
 }

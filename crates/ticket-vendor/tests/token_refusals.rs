@@ -367,13 +367,35 @@ async fn get_is_not_allowed_at_the_token_endpoint() {
 }
 
 #[tokio::test]
-async fn a_nonce_from_a_refused_request_never_reaches_a_token() {
-    // The login form re-validates everything, so a request refused at GET is refused at POST.
+async fn no_code_is_ever_issued_without_a_challenge_so_no_verifier_can_meet_a_code_without_one() {
+    // PKCE downgrade (RFC 9700 §2.1.1): a verifier must never be accepted for a code issued
+    // without a challenge. The vendor goes further and never issues such a code: the login
+    // form re-validates the request, so a challenge stripped from it is refused at POST too.
+    let vendor = Vendor::demo();
+    let request = with(
+        with(authorization_request(), "code_challenge", None),
+        "code_challenge_method",
+        None,
+    );
+    let reply = vendor
+        .log_in(&request, "carol", "vendor-green-demo", "approve")
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        reply.location_param("error").as_deref(),
+        Some("invalid_request")
+    );
+    assert_eq!(reply.location_param("code"), None);
+}
+
+#[tokio::test]
+async fn no_code_is_ever_issued_without_a_nonce() {
     let vendor = Vendor::demo();
     let request = with(authorization_request(), "nonce", None);
     let reply = vendor
         .log_in(&request, "carol", "vendor-green-demo", "approve")
         .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(
         reply.location_param("error").as_deref(),
         Some("invalid_request")
