@@ -31,10 +31,10 @@ impl Secret {
 
     /// Whether `candidate` equals this secret.
     ///
-    /// Both sides are hashed with SHA-256 first and the digests compared with
-    /// [`subtle::ConstantTimeEq`]: the time taken depends neither on how many leading bytes
-    /// match nor on the secret's length, so an attacker cannot guess it byte by byte from
-    /// response times.
+    /// Both sides are hashed with SHA-256 first and the 32-byte digests compared with
+    /// [`subtle::ConstantTimeEq`]: the comparison takes the same time however many leading
+    /// bytes match, and does not return early when the lengths differ, so an attacker cannot
+    /// guess the secret byte by byte from response times.
     pub fn matches(&self, candidate: &str) -> bool {
         let expected = Sha256::digest(self.0.as_bytes());
         let given = Sha256::digest(candidate.as_bytes());

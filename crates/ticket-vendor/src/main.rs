@@ -93,14 +93,15 @@ async fn main() -> anyhow::Result<()> {
     warn_if_readable_by_others(&key_path);
     tracing::info!(kid = signing_key.kid(), path = %key_path.display(), "signing key ready");
 
-    let first_redirect = args.redirect_uris.first().cloned().unwrap_or_default();
-    let mut config = VendorConfig::demo(args.issuer, first_redirect);
-    config.signing_key = signing_key;
+    // The demo ticket holders and lifetimes, with the client and the key taken from the flags
+    // and the data folder instead of the demo's.
+    let mut config = VendorConfig::demo(args.issuer, String::new());
     config.clients = vec![ClientRegistration::new(
         args.client_id,
         args.client_secret,
         args.redirect_uris,
     )];
+    config.signing_key = signing_key;
     let state = VendorState::new(config, Arc::new(SystemClock), Arc::new(OsEntropy))
         .context("checking the configuration")?;
     if state.config().issuer.port_or_known_default() != Some(args.addr.port()) {
