@@ -23,7 +23,7 @@ use wristband_inject::{Clock, Entropy};
 use crate::discovery::{ProviderMetadata, discover};
 use crate::id_token::same_secret;
 use crate::jwks::JwksCache;
-use crate::transport::{HttpRequest, HttpTransport};
+use crate::transport::{HttpRequest, HttpTransport, TransportError, TransportFuture};
 use crate::{ClientConfig, IdTokenValidator, OidcError, VerifiedIdentity};
 
 /// The token response fields OpenID Connect adds to OAuth 2.0 (OIDC Core §3.1.3.3).
@@ -362,10 +362,12 @@ impl RelyingParty {
         let id_token = self.exchange(&provider, code, &pending).await?;
         let header = provider.validator.header(&id_token)?;
         let mut keys = provider.keys.current().await?;
-        if keys.find(header.kid.as_deref(), &header.alg).is_none()
-            && let Some(refreshed) = provider.keys.refresh_for_unknown_key().await?
-        {
-            keys = refreshed;
+        let known = keys.find(header.kid.as_deref(), &header.alg).is_some();
+        if !known {
+            // The provider may have rotated its keys since the set was cached.
+            if let Some(refreshed) = provider.keys.refresh_for_unknown_key().await? {
+                keys = refreshed;
+            }
         }
         let identity = provider
             .validator
@@ -381,8 +383,7 @@ impl RelyingParty {
         code: &str,
         pending: &PendingLogin,
     ) -> Result<String, OidcError> {
-        let transport = self.transport.as_ref();
-        let http = |request: HttpRequest| transport.send(request);
+        let http = OAuthHttp(self.transport.as_ref());
         let response = provider
             .oauth
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -409,6 +410,18 @@ impl RelyingParty {
             .id_token
             .clone()
             .ok_or_else(|| OidcError::TokenEndpoint("no id_token in the response".to_owned()))
+    }
+}
+
+/// Lends the relying party's transport to `oauth2` for the token request.
+struct OAuthHttp<'t>(&'t dyn HttpTransport);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
+    type Error = TransportError;
+    type Future = TransportFuture<'c>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        self.0.send(request)
     }
 }
 

@@ -191,12 +191,11 @@ impl JwksCache {
     pub async fn current(&self) -> Result<Arc<Jwks>, OidcError> {
         let mut state = self.state.lock().await;
         let now = self.clock.now();
-        if let Some(jwks) = &state.jwks
-            && now.saturating_sub(state.fetched_at) < self.policy.jwks_max_age
-        {
-            return Ok(jwks.clone());
+        let fresh = now.saturating_sub(state.fetched_at) < self.policy.jwks_max_age;
+        match state.jwks.clone() {
+            Some(jwks) if fresh => Ok(jwks),
+            _ => self.fetch_into(&mut state, now).await,
         }
-        self.fetch_into(&mut state, now).await
     }
 
     /// Fetches the key set again because a token named a key the cached set lacks.

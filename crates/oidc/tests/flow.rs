@@ -627,3 +627,21 @@ async fn the_network_transport_does_not_follow_redirects() {
     );
     server.join().expect("the server thread");
 }
+
+#[tokio::test]
+async fn the_login_futures_can_run_on_a_multi_threaded_runtime() {
+    // Web frameworks run handlers with `tokio::spawn`, which needs `Send + 'static` futures.
+    let festival = Arc::new(festival());
+    let task = festival.clone();
+    let start = tokio::spawn(async move { task.rp.start_login().await })
+        .await
+        .expect("the task ran")
+        .expect("login starts");
+    let callback = festival.provider.authorize(&start.authorization_url);
+    let task = festival.clone();
+    let identity =
+        tokio::spawn(async move { task.rp.finish_login(Some(start.pending), &callback).await })
+            .await
+            .expect("the task ran");
+    assert!(identity.is_ok());
+}
