@@ -44,13 +44,10 @@ pub struct Config {
     pub signing_key_file: Option<PathBuf>,
 
     /// The URL visitors use to reach the festival: the tokens' issuer (`iss`), and whether the
-    /// session cookie can be `Secure` (an `https` URL) or not.
-    #[arg(
-        long,
-        env = "FESTIVAL_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub public_url: String,
+    /// session cookie can be `Secure` (an `https` URL) or not. [default: http://<addr>, e.g.
+    /// http://127.0.0.1:8080]
+    #[arg(long, env = "FESTIVAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// How many gold tickets exist. Set at every start; tickets already sold stay sold.
     #[arg(long, env = "FESTIVAL_GOLD_QUOTA", default_value_t = 100)]
@@ -93,7 +90,7 @@ impl Config {
             database_url: None,
             demo: false,
             signing_key_file: None,
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            public_url: None,
             gold_quota: 100,
             insecure_cookies: false,
             session_idle_minutes: 30,
@@ -103,9 +100,17 @@ impl Config {
         }
     }
 
-    /// Whether the session cookie is sent with `Secure` (and the `__Host-` name prefix).
+    /// The public URL without a trailing slash: the configured one, or `http://<addr>`.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// Whether the session cookie is sent with `Secure` (and the `__Host-` name prefix): when
+    /// the public URL is https and `--insecure-cookies` is not given.
     pub fn secure_cookies(&self) -> bool {
-        let https = self.public_url.starts_with("https://");
-        https && !self.insecure_cookies
+        self.public_url().starts_with("https://") && !self.insecure_cookies
     }
 }

@@ -52,6 +52,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::ExpiredDeletion as _;
 use tower_sessions_sqlx_store::SqliteStore;
+use utoipa_swagger_ui::SwaggerUi;
+use wristband_api::ApiState;
 use wristband_inject::{Clock, Entropy, OsEntropy, SystemClock};
 use wristband_passwords::{HashParams, HashingPool, Password, PasswordHasher, PoolConfig};
 use wristband_tokens::{Issuer, SigningKey, TokenConfig, Verifier, Wristband};
@@ -130,7 +132,7 @@ pub async fn build(config: Config) -> Result<App, StartupError> {
 /// A [`StartupError`] naming what to fix: an unusable database URL or file, a missing or
 /// unreadable signing key, a plain-http public URL without `--insecure-cookies`.
 pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupError> {
-    let public_url = config.public_url.trim_end_matches('/').to_owned();
+    let public_url = config.public_url();
     let secure_cookies = config.secure_cookies();
     if !public_url.starts_with("https://") && !config.insecure_cookies && !config.demo {
         return Err(StartupError::InsecurePublicUrl(public_url));
@@ -239,8 +241,20 @@ impl App {
             ))
             .with_state(self.state.clone());
 
+        let api = wristband_api::router(ApiState::new(
+            Arc::new(self.state.store.clone()),
+            self.state.passwords.clone(),
+            self.state.issuer.clone(),
+            self.state.verifier.clone(),
+        ));
+        // `/docs` serves Swagger UI (vendored: no CDN), reading `/openapi.json`. Its Authorize
+        // button logs in through `POST /token`, the password flow the document declares.
+        let docs = SwaggerUi::new("/docs").url("/openapi.json", wristband_api::openapi());
+
         Router::new()
             .merge(pages)
+            .merge(api)
+            .merge(docs)
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

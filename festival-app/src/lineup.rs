@@ -1,35 +1,38 @@
 //! What is on where: the stages and acts (shared with the JSON API), and the food tents.
 
+use wristband_api::lineup::Stage;
+
 use crate::templates::{ActView, StageView, TentView};
 
-/// Every stage with its acts, in line-up order.
+/// Every stage with its acts, in line-up order: the same line-up the JSON API serves.
 pub fn stages() -> Vec<StageView> {
-    // PLACEHOLDER until wristband_api::lineup lands.
-    vec![
-        StageView {
-            slug: "main".to_owned(),
-            name: "Main Stage".to_owned(),
-            acts: vec![ActView {
-                time: "Sat 21:00".to_owned(),
-                name: "The Headliners".to_owned(),
-            }],
-        },
-        StageView {
-            slug: "forest".to_owned(),
-            name: "Forest Stage".to_owned(),
-            acts: vec![],
-        },
-        StageView {
-            slug: "harbour".to_owned(),
-            name: "Harbour Stage".to_owned(),
-            acts: vec![],
-        },
-    ]
+    wristband_api::lineup::STAGES.iter().map(view).collect()
 }
 
 /// The stage at `slug`, if there is one.
 pub fn stage(slug: &str) -> Option<StageView> {
-    stages().into_iter().find(|stage| stage.slug == slug)
+    wristband_api::lineup::stage(slug).map(view)
+}
+
+fn view(stage: &Stage) -> StageView {
+    StageView {
+        slug: stage.slug.to_owned(),
+        name: stage.name.to_owned(),
+        blurb: stage.blurb.to_owned(),
+        acts: stage
+            .acts
+            .iter()
+            .map(|act| ActView {
+                time: format!(
+                    "{} {}\u{2013}{}",
+                    act.day.get(..3).unwrap_or(act.day),
+                    act.starts,
+                    act.ends
+                ),
+                name: act.artist.to_owned(),
+            })
+            .collect(),
+    }
 }
 
 /// The food tents: open to any wristband.

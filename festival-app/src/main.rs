@@ -25,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
 
     let addr = config.addr;
     let demo = config.demo;
-    let public_url = config.public_url.clone();
+    let public_url = config.public_url();
     if demo && !config.secure_cookies() {
         tracing::warn!(
             "demo mode over plain http: the session cookie is sent without Secure; \

@@ -433,3 +433,47 @@ fn unique_violation_is_taken(err: sqlx::Error) -> PurchaseError {
 fn unix_to_i64(seconds: u64) -> i64 {
     i64::try_from(seconds).unwrap_or(i64::MAX)
 }
+
+/// The JSON API's token endpoint looks ticket holders up here.
+impl wristband_api::UserDirectory for Store {
+    fn find<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> wristband_api::DirectoryFuture<'a, Option<wristband_api::UserRecord>> {
+        Box::pin(async move {
+            let user = self
+                .find_user(username)
+                .await
+                .map_err(wristband_api::DirectoryError::backend)?;
+            // An account without a password (created through the ticket vendor) cannot use the
+            // password grant. To the token endpoint it does not exist, which costs the same
+            // dummy hash and gives the same answer as an unknown username.
+            Ok(user.and_then(|user| {
+                Some(wristband_api::UserRecord {
+                    password_hash: user.password_hash?,
+                    username: user.username,
+                    wristband: user.wristband,
+                })
+            }))
+        })
+    }
+
+    fn replace_password_hash<'a>(
+        &'a self,
+        username: &'a str,
+        hash: PasswordHash,
+    ) -> wristband_api::DirectoryFuture<'a, ()> {
+        Box::pin(async move {
+            let updated = Store::replace_password_hash(self, username, &hash)
+                .await
+                .map_err(wristband_api::DirectoryError::backend)?;
+            if updated {
+                Ok(())
+            } else {
+                Err(wristband_api::DirectoryError::UnknownUser(
+                    username.to_owned(),
+                ))
+            }
+        })
+    }
+}

@@ -28,7 +28,7 @@ pub struct NavVisitor {
 /// One act on a stage.
 #[derive(Debug, Clone)]
 pub struct ActView {
-    /// When it starts, e.g. `Sat 21:00`.
+    /// When it plays, e.g. `Sat 21:00–23:00`.
     pub time: String,
     /// Who plays.
     pub name: String,
@@ -41,6 +41,8 @@ pub struct StageView {
     pub slug: String,
     /// The stage's display name.
     pub name: String,
+    /// A line for the programme.
+    pub blurb: String,
     /// Its acts in running order.
     pub acts: Vec<ActView>,
 }

@@ -85,7 +85,7 @@ async fn the_gate_starts_a_session_with_a_hardened_cookie() {
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_with_the_host_prefix() {
     let festival = TestApp::with(|config| {
-        config.public_url = "https://festival.example".to_owned();
+        config.public_url = Some("https://festival.example".to_owned());
         config.insecure_cookies = false;
     })
     .await;
