@@ -2,14 +2,14 @@
 # Starts the Wristband demo, used by `just run`: the festival app in demo mode and the ticket
 # vendor (the demo's own OpenID Connect provider) side by side. Ctrl-C stops both.
 #
-# Reads FESTIVAL_ADDR (default 127.0.0.1:8080) only to print the right address; the festival
-# app reads it (and its other settings, see .env.example) itself. The vendor listens on
-# 127.0.0.1:8081.
+# Reads FESTIVAL_ADDR (default 127.0.0.1:8080) and VENDOR_ADDR (default 127.0.0.1:8081) only to
+# print the right addresses; the two programs read them, and their other settings (see
+# .env.example, `festival-app --help`, `ticket-vendor --help`), themselves.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 festival_addr=${FESTIVAL_ADDR:-127.0.0.1:8080}
-vendor_addr=127.0.0.1:8081
+vendor_addr=${VENDOR_ADDR:-127.0.0.1:8081}
 
 if [[ -t 2 ]]; then
     say() { printf '\033[1m[run]\033[0m %s\n' "$*" >&2; }
@@ -64,7 +64,9 @@ pids=()
 names=()
 
 stop_all() {
-    trap - INT TERM EXIT
+    # A second Ctrl-C or TERM must not cut the shutdown short and orphan a server.
+    trap '' INT TERM
+    trap - EXIT
     local pid i
     for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
     # Give each server up to ten seconds to finish its requests and close its database.
@@ -139,9 +141,19 @@ if has_package ticket-vendor; then
 fi
 cat >&2 <<EOF
 
-  Demo logins at the gate:
+  Demo logins at the festival gate:
     alice / green-wristband-demo   green wristband: the stages
     bob   / gold-wristband-demo    gold wristband: the stages and backstage
+EOF
+if has_package ticket-vendor; then
+    cat >&2 <<EOF
+
+  Demo ticket holders at the vendor ("Log in with the ticket vendor"):
+    carol / vendor-green-demo      green ticket
+    dave  / vendor-gold-demo       gold ticket
+EOF
+fi
+cat >&2 <<EOF
 
   Press Ctrl-C to stop.
 
