@@ -54,7 +54,7 @@ pub struct Config {
     pub gold_quota: u32,
 
     /// Send the session cookie without `Secure` (named `wristband` instead of `__Host-wristband`),
-    /// for plain-http runs on a machine other than localhost. Implied in demo mode when the
+    /// for plain-http runs (required then, outside demo mode). Implied in demo mode when the
     /// public URL is http.
     #[arg(long, env = "FESTIVAL_INSECURE_COOKIES", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     pub insecure_cookies: bool,

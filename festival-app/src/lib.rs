@@ -86,6 +86,8 @@ pub struct Inject {
     pub entropy: Arc<dyn Entropy>,
     /// argon2id's cost parameters.
     pub hash_params: HashParams,
+    /// A signing key to use instead of the configured key file (lessons and tests).
+    pub signing_key: Option<SigningKey>,
 }
 
 impl Inject {
@@ -95,6 +97,7 @@ impl Inject {
             clock: Arc::new(SystemClock),
             entropy: Arc::new(OsEntropy),
             hash_params: HashParams::OWASP,
+            signing_key: None,
         }
     }
 }
@@ -138,7 +141,11 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         return Err(StartupError::InsecurePublicUrl(public_url));
     }
 
-    create_data_dir(&config.data_dir)?;
+    // The data folder is needed for the default database file and for a generated demo key.
+    let generates_key = config.demo && config.signing_key_file.is_none();
+    if config.database_url.is_none() || (generates_key && inject.signing_key.is_none()) {
+        create_data_dir(&config.data_dir)?;
+    }
     let location = match &config.database_url {
         Some(url) => DatabaseLocation::from_url(url).map_err(StartupError::DatabaseUrl)?,
         None => DatabaseLocation::file(config.data_dir.join("festival.db")),
@@ -156,7 +163,10 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         .map_err(|err| opening(store::StoreError::Database(err)))?;
     store.set_gold_quota(config.gold_quota).await?;
 
-    let key = signing_key(&config, inject.entropy.as_ref())?;
+    let key = match inject.signing_key {
+        Some(key) => key,
+        None => signing_key(&config, inject.entropy.as_ref())?,
+    };
     let hasher = PasswordHasher::new(inject.hash_params, inject.entropy.clone())
         .map_err(|err| StartupError::Hashing(err.to_string()))?;
     let defaults = PoolConfig::default();

@@ -17,6 +17,7 @@ fn inject() -> Inject {
         clock: Arc::new(FixedClock::at(common::NOON)),
         entropy: Arc::new(SeededEntropy::new(1)),
         hash_params: FAST_HASHING,
+        signing_key: None,
     }
 }
 
@@ -268,4 +269,24 @@ async fn a_hash_made_with_weaker_parameters_is_upgraded_at_login() {
         .unwrap();
     assert_ne!(before.password_hash, after.password_hash);
     assert!(after.password_hash.unwrap().as_str().contains("m=512,"));
+}
+
+#[tokio::test]
+async fn an_in_memory_database_and_an_injected_key_need_no_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("never-created");
+    let mut config = Config::with_data_dir(&data);
+    config.demo = true;
+    config.database_url = Some("sqlite::memory:".to_owned());
+    let app = build_with(
+        config,
+        Inject {
+            signing_key: Some(wristband_tokens::SigningKey::from_seed([4; 32])),
+            ..inject()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.state().store.count_users().await.unwrap(), 2);
+    assert!(!data.exists());
 }

@@ -57,6 +57,7 @@ impl TestApp {
                 clock: clock.clone(),
                 entropy: Arc::new(SeededEntropy::new(2025)),
                 hash_params: FAST_HASHING,
+                signing_key: None,
             },
         )
         .await
