@@ -7,8 +7,8 @@
 //! test pins it.
 //!
 //! Everything written is deterministic for deterministic input: request headers print in the
-//! order they were set, response headers in a fixed order from a fixed list, and JSON bodies
-//! pretty-printed with their keys sorted. Tokens are printed in full; snapshot tests redact
+//! order they were set and request bodies exactly as sent; response headers print in a fixed
+//! order from a fixed list, and JSON response bodies pretty-printed with their keys sorted. Tokens are printed in full; snapshot tests redact
 //! them by name with insta filters.
 //!
 //! ```
@@ -79,7 +79,17 @@ pub struct Transcript {
     response_headers: Vec<HeaderName>,
     jar: Option<CookieJar>,
     body_line_limit: Option<usize>,
-    after_exchange: bool,
+    last: Block,
+}
+
+/// What was written last, to decide the spacing before what comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Nothing,
+    Heading,
+    Paragraph,
+    Line,
+    Exchange,
 }
 
 impl Default for Transcript {
@@ -96,7 +106,7 @@ impl Transcript {
             response_headers: DEFAULT_RESPONSE_HEADERS.to_vec(),
             jar: None,
             body_line_limit: None,
-            after_exchange: false,
+            last: Block::Nothing,
         }
     }
 
@@ -145,30 +155,32 @@ impl Transcript {
         self.out.push('\n');
         self.out.push_str(&"-".repeat(title.chars().count()));
         self.out.push('\n');
-        self.after_exchange = false;
+        self.last = Block::Heading;
     }
 
-    /// Narration: `text` wrapped to 88 columns. A paragraph after an exchange is set off from
-    /// it by a blank line.
+    /// A paragraph of narration, wrapped to 88 columns and set off by a blank line from
+    /// whatever came before, except a heading.
     pub fn say(&mut self, text: &str) {
-        self.separate_from_exchange();
+        if matches!(self.last, Block::Paragraph | Block::Line | Block::Exchange) {
+            self.ensure_blank_line();
+        }
         for line in wrap(text, WRAP_WIDTH) {
             self.out.push_str(&line);
             self.out.push('\n');
         }
+        self.last = Block::Paragraph;
     }
 
     /// One line exactly as given, for tables and values that must not be re-wrapped.
+    /// Consecutive lines stay together; the first after a paragraph or an exchange is set off
+    /// by a blank line.
     pub fn line(&mut self, text: &str) {
-        self.separate_from_exchange();
+        if matches!(self.last, Block::Paragraph | Block::Exchange) {
+            self.ensure_blank_line();
+        }
         self.out.push_str(text);
         self.out.push('\n');
-    }
-
-    /// A blank line.
-    pub fn blank(&mut self) {
-        self.out.push('\n');
-        self.after_exchange = false;
+        self.last = Block::Line;
     }
 
     /// Sends `request` to `router`, writes the exchange down, and returns the response.
@@ -184,7 +196,6 @@ impl Transcript {
         {
             parts.headers.insert(header::COOKIE, cookie);
         }
-        let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
 
         self.ensure_blank_line();
         let path = parts.uri.path_and_query().map_or("/", |path| path.as_str());
@@ -193,8 +204,9 @@ impl Transcript {
             let _ = writeln!(self.out, "> {name}: {}", show_value(value));
         }
         if !request_body.is_empty() {
+            // Shown as sent: reformatting would hide what actually went over the wire.
             self.out.push_str(">\n");
-            self.write_body(">", content_type.as_ref(), &request_body);
+            self.write_body(">", None, &request_body);
         }
 
         let request = Request::from_parts(parts, Body::from(request_body));
@@ -217,7 +229,7 @@ impl Transcript {
             self.out.push_str("<\n");
             self.write_body("<", parts.headers.get(header::CONTENT_TYPE), &body);
         }
-        self.after_exchange = true;
+        self.last = Block::Exchange;
 
         if let Some(jar) = &mut self.jar {
             for value in parts.headers.get_all(header::SET_COOKIE) {
@@ -282,13 +294,6 @@ impl Transcript {
                 self.out.push('\n');
             }
             self.out.push('\n');
-        }
-    }
-
-    fn separate_from_exchange(&mut self) {
-        if self.after_exchange {
-            self.ensure_blank_line();
-            self.after_exchange = false;
         }
     }
 }

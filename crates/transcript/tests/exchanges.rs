@@ -175,3 +175,34 @@ async fn repeated_request_headers_are_all_shown() {
         transcript.as_str()
     );
 }
+
+#[tokio::test]
+async fn paragraphs_are_separated_and_lines_stay_together() {
+    let app = app();
+    let mut transcript = Transcript::new();
+    transcript.say("First paragraph.");
+    transcript.say("Second paragraph.");
+    transcript.line("  a: 1");
+    transcript.line("  b: 2");
+    transcript.say("Then a request, sent as is:");
+    transcript
+        .send(
+            &app,
+            request::post_raw("/login", "application/json", r#"{"b":1,"a":2}"#),
+        )
+        .await;
+    transcript.line("Result: welcome");
+    assert!(
+        transcript.as_str().starts_with(
+            "First paragraph.\n\nSecond paragraph.\n\n  a: 1\n  b: 2\n\nThen a request, sent as is:\n\n\
+             > POST /login HTTP/1.1\n> content-type: application/json\n>\n> {\"b\":1,\"a\":2}\n"
+        ),
+        "{}",
+        transcript.as_str()
+    );
+    assert!(
+        transcript
+            .as_str()
+            .ends_with("< welcome\n\nResult: welcome\n")
+    );
+}
