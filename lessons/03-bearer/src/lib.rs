@@ -117,7 +117,7 @@ pub async fn transcript() -> String {
         .await;
     t.say(
         "Same status and error code, a different description. A stolen bearer token works \
-         for whoever holds it, so short lifetimes limit the damage (RFC 9700 §2.2).",
+         for whoever holds it, so short lifetimes limit the damage (RFC 6750 §5.3).",
     );
 
     t.heading("Step 5: showing a wristband the wrong way");
