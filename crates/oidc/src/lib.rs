@@ -73,7 +73,7 @@ pub use id_token::{
     IdTokenError, IdTokenValidator, TokenHeader, UnverifiedJwt, VerifiedIdentity, decode_unverified,
 };
 pub use jwks::{Jwks, JwksCache};
-pub use linking::{ExternalIdentity, IdentityLinks, Linked, find_or_create};
+pub use linking::{ExternalIdentity, IdentityLinks, Linked, find_or_create, username_candidates};
 pub use transport::{
     HttpRequest, HttpResponse, HttpTransport, MAX_RESPONSE_BYTES, ReqwestTransport,
     ServiceTransport, TransportError, TransportFuture,

@@ -15,7 +15,7 @@ pub mod print;
 pub mod world;
 
 use print::{heading, line, lines, query_parameter, visit};
-use world::{Browser, FESTIVAL, VENDOR, Visit, World};
+use world::{Browser, FESTIVAL, VENDOR, World};
 
 /// Runs the lesson and returns its transcript.
 ///
@@ -29,64 +29,6 @@ pub fn transcript() -> String {
         .build()
         .expect("a single-threaded runtime")
         .block_on(run())
-}
-
-/// Carol's way through the vendor's login page, up to (not including) the redirect back.
-#[allow(clippy::expect_used)]
-async fn log_in_at_vendor(
-    world: &World,
-    browser: &mut Browser,
-    username: &str,
-    password: &str,
-    out: Option<&mut String>,
-) -> Visit {
-    let started = browser
-        .post_form(world, &format!("{FESTIVAL}/auth/vendor/start"), &[])
-        .await;
-    let login_page = browser
-        .follow(world, &started)
-        .await
-        .expect("the festival redirects to the vendor");
-    let authorize = started
-        .exchange
-        .response_header("location")
-        .expect("a Location header")
-        .to_owned();
-    let submitted = submit_login(world, browser, &authorize, username, password, "approve").await;
-    if let Some(out) = out {
-        visit(out, &started);
-        visit(out, &login_page);
-        visit(out, &submitted);
-    }
-    submitted
-}
-
-/// Posts the vendor's login form: the authorization request's parameters as hidden fields,
-/// plus what the visitor typed and chose.
-async fn submit_login(
-    world: &World,
-    browser: &mut Browser,
-    authorize_url: &str,
-    username: &str,
-    password: &str,
-    decision: &str,
-) -> Visit {
-    let parsed = url::Url::parse(authorize_url).ok();
-    let mut form: Vec<(String, String)> = parsed
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default();
-    form.extend([
-        ("username".to_owned(), username.to_owned()),
-        ("password".to_owned(), password.to_owned()),
-        ("decision".to_owned(), decision.to_owned()),
-    ]);
-    let form: Vec<(&str, &str)> = form
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .collect();
-    browser
-        .post_form(world, &format!("{VENDOR}/authorize"), &form)
-        .await
 }
 
 #[allow(clippy::expect_used, clippy::too_many_lines)]
@@ -209,15 +151,9 @@ async fn run() -> String {
         .response_header("location")
         .expect("a Location header")
         .to_owned();
-    let submitted = submit_login(
-        &world,
-        &mut carol,
-        &authorize,
-        "carol",
-        "vendor-green-demo",
-        "approve",
-    )
-    .await;
+    let submitted = carol
+        .submit_vendor_login(&world, &authorize, "carol", "vendor-green-demo", "approve")
+        .await;
     visit(&mut out, &submitted);
     lines(
         &mut out,
@@ -268,8 +204,9 @@ async fn run() -> String {
         ],
     );
     let mut mallory = Browser::new("mallory");
-    let mallorys =
-        log_in_at_vendor(&world, &mut mallory, "mallory", "mallory-own-ticket", None).await;
+    let mallorys = mallory
+        .log_in_at_vendor(&world, "mallory", "mallory-own-ticket")
+        .await;
     let mallorys_callback = mallorys
         .exchange
         .response_header("location")
@@ -311,7 +248,9 @@ async fn run() -> String {
         ],
     );
     let mut carol = Browser::new("carol");
-    let carols = log_in_at_vendor(&world, &mut carol, "carol", "vendor-green-demo", None).await;
+    let carols = carol
+        .log_in_at_vendor(&world, "carol", "vendor-green-demo")
+        .await;
     let carols_callback = carols
         .exchange
         .response_header("location")
@@ -359,8 +298,9 @@ async fn run() -> String {
         ],
     );
     let mut mallory = Browser::new("mallory");
-    let mallorys =
-        log_in_at_vendor(&world, &mut mallory, "mallory", "mallory-own-ticket", None).await;
+    let mallorys = mallory
+        .log_in_at_vendor(&world, "mallory", "mallory-own-ticket")
+        .await;
     let mallorys_callback = mallorys
         .exchange
         .response_header("location")
@@ -422,7 +362,9 @@ async fn run() -> String {
         .response_header("location")
         .expect("a Location header")
         .to_owned();
-    let denied = submit_login(&world, &mut carol, &authorize, "", "", "deny").await;
+    let denied = carol
+        .submit_vendor_login(&world, &authorize, "", "", "deny")
+        .await;
     visit(&mut out, &denied);
     let back = carol
         .follow(&world, &denied)

@@ -243,6 +243,60 @@ impl Browser {
         self.send(world, Method::POST, url, Some(body)).await
     }
 
+    /// A whole login at the vendor, up to (not including) the redirect back to the festival:
+    /// start at the festival, open the vendor's page, submit `username` and `password`.
+    /// Returns the vendor's answer, whose `Location` is the festival callback.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the festival does not redirect to the vendor, a bug in the lesson.
+    #[allow(clippy::expect_used)]
+    pub async fn log_in_at_vendor(
+        &mut self,
+        world: &World,
+        username: &str,
+        password: &str,
+    ) -> Visit {
+        let started = self
+            .post_form(world, &format!("{FESTIVAL}/auth/vendor/start"), &[])
+            .await;
+        let authorize = started
+            .exchange
+            .response_header("location")
+            .expect("the festival redirects to the vendor")
+            .to_owned();
+        let _login_page = self.get(world, &authorize).await;
+        self.submit_vendor_login(world, &authorize, username, password, "approve")
+            .await
+    }
+
+    /// Posts the vendor's login form for the authorization request `authorize_url`: its
+    /// parameters as hidden fields (as the vendor's page holds them), plus what the visitor
+    /// typed and which button they pressed (`approve` or `deny`).
+    pub async fn submit_vendor_login(
+        &mut self,
+        world: &World,
+        authorize_url: &str,
+        username: &str,
+        password: &str,
+        decision: &str,
+    ) -> Visit {
+        let mut form: Vec<(String, String)> = Url::parse(authorize_url)
+            .map(|url| url.query_pairs().into_owned().collect())
+            .unwrap_or_default();
+        form.extend([
+            ("username".to_owned(), username.to_owned()),
+            ("password".to_owned(), password.to_owned()),
+            ("decision".to_owned(), decision.to_owned()),
+        ]);
+        let form: Vec<(&str, &str)> = form
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        self.post_form(world, &format!("{VENDOR}/authorize"), &form)
+            .await
+    }
+
     /// Follows the `Location` of `visit`'s response with a `GET`, as a browser does after a 303.
     /// A relative location is resolved against the origin that sent it.
     pub async fn follow(&mut self, world: &World, visit: &Visit) -> Option<Visit> {
