@@ -15,8 +15,10 @@
 //! ```
 
 mod process;
+mod visitor;
 
 pub use process::{Festival, FestivalOptions, Running, Vendor, VendorOptions, free_port};
+pub use visitor::{Page, SESSION_COOKIE, Visitor, hidden_field, read};
 
 /// A cookie-keeping HTTP client that does not follow redirects, so every hop can be checked.
 ///

@@ -50,6 +50,41 @@ impl Running {
         lines
     }
 
+    /// Waits until the process prints a line containing `marker`, and returns every line
+    /// printed since the last call up to and including that one.
+    ///
+    /// Use it to be sure a log line has been written (e.g. a request's log line) before
+    /// asserting on the log, without sleeping.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the process exits, or prints no such line within the start timeout.
+    pub async fn output_until(&mut self, marker: &str) -> anyhow::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        let found = tokio::time::timeout(START_TIMEOUT, async {
+            while let Some(line) = self.output.recv().await {
+                let done = line.contains(marker);
+                lines.push(line);
+                if done {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        match found {
+            Ok(true) => Ok(lines),
+            Ok(false) => bail!(
+                "the process exited before printing {marker:?}:\n{}",
+                lines.join("\n")
+            ),
+            Err(_) => bail!(
+                "the process printed no line with {marker:?} in time:\n{}",
+                lines.join("\n")
+            ),
+        }
+    }
+
     /// Sends SIGTERM and waits for the process to exit, returning whether it exited cleanly.
     ///
     /// # Errors
