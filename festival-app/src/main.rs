@@ -8,6 +8,8 @@
 //! `FESTIVAL_MAX_CONCURRENT_HASHES`, `FESTIVAL_MAX_WAITING_HASHES` (see `.env.example`), and
 //! `RUST_LOG` for the log filter (default `festival_app=info,tower_http=info`).
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use clap::Parser as _;
 use festival_app::{Config, DEMO_ACCOUNTS};
@@ -17,6 +19,8 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     tracing_subscriber::fmt()
+        // Colours for a person at a terminal; plain text for files, pipes and log collectors.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("festival_app=info,tower_http=info")),
