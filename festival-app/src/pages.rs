@@ -214,10 +214,18 @@ async fn gate_page(
         username: String::new(),
         error: None,
         notice: notice.map(str::to_owned),
-        vendor_login: false,
+        vendor_login: vendor_login_enabled(&state),
         demo: state.settings.demo,
     };
     Ok(page.into_response())
+}
+
+/// Whether the gate offers "log in with the ticket vendor".
+///
+/// NOTE: always off until the third-party login (issue 5) is wired in: its configuration
+/// belongs in [`AppState`], and this is the one place that turns the button on.
+fn vendor_login_enabled(_state: &AppState) -> bool {
+    false
 }
 
 /// The gate's login form.
@@ -257,7 +265,7 @@ async fn pass_gate(
                 username: username_for_redisplay(&form.username),
                 error: Some("Wrong username or password.".to_owned()),
                 notice: None,
-                vendor_login: false,
+                vendor_login: vendor_login_enabled(&state),
                 demo: state.settings.demo,
             };
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
