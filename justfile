@@ -77,11 +77,11 @@ book:
 bench *ARGS:
     #!/usr/bin/env bash
     set -euo pipefail
-    if [[ ! -x scripts/bench.sh ]]; then
+    if [[ ! -f scripts/bench.sh ]]; then
         echo "The benchmarks are not written yet (scripts/bench.sh does not exist)." >&2
         exit 1
     fi
-    exec scripts/bench.sh "$@"
+    exec bash scripts/bench.sh "$@"
 
 # Delete the demo's data folder (its database and generated keys) to start afresh
 clean-data:
