@@ -130,7 +130,10 @@ impl Entropy for SeededEntropy {
     fn fill(&self, buf: &mut [u8]) {
         // A poisoned lock only means another thread panicked mid-draw; the generator state is
         // still a valid generator state, so keep drawing from it.
-        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         rng.fill_bytes(buf);
     }
 }
