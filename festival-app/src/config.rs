@@ -75,6 +75,21 @@ pub struct Config {
     /// [default: 16 per concurrent hash]
     #[arg(long, env = "FESTIVAL_MAX_WAITING_HASHES")]
     pub max_waiting_hashes: Option<usize>,
+
+    /// Issuer URL of the OpenID Connect provider behind "Log in with the ticket vendor"
+    /// (everything else is discovered from it). Without it the button is not shown. [default in
+    /// demo mode: http://127.0.0.1:8081, the workspace's ticket vendor]
+    #[arg(long, env = "VENDOR_ISSUER")]
+    pub vendor_issuer: Option<String>,
+
+    /// The festival's client id at the provider.
+    #[arg(long, env = "VENDOR_CLIENT_ID", default_value = "festival")]
+    pub vendor_client_id: String,
+
+    /// The festival's client secret at the provider; required with --vendor-issuer outside demo
+    /// mode. [default in demo mode: the ticket vendor's public demo secret]
+    #[arg(long, env = "VENDOR_CLIENT_SECRET", hide_env_values = true)]
+    pub vendor_client_secret: Option<String>,
 }
 
 impl Config {
@@ -97,6 +112,9 @@ impl Config {
             session_max_hours: 12,
             max_concurrent_hashes: None,
             max_waiting_hashes: None,
+            vendor_issuer: None,
+            vendor_client_id: crate::vendor_login::DEFAULT_VENDOR_CLIENT_ID.to_owned(),
+            vendor_client_secret: None,
         }
     }
 

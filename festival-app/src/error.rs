@@ -206,6 +206,9 @@ pub enum StartupError {
     /// Seeding the demo accounts failed.
     #[error("seeding the demo accounts failed: {0}")]
     Seed(String),
+    /// "Log in with the ticket vendor" is configured but unusable.
+    #[error("vendor login configuration: {0}")]
+    VendorLogin(String),
     /// Anything else that failed against the database at startup.
     #[error("database setup failed: {0}")]
     Setup(#[from] StoreError),

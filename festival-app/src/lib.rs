@@ -37,6 +37,7 @@ pub mod session;
 mod state;
 pub mod store;
 pub mod templates;
+pub mod vendor_login;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -141,6 +142,8 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         return Err(StartupError::InsecurePublicUrl(public_url));
     }
 
+    let vendor = vendor_login::build(&config, &inject)?;
+
     // The data folder is needed for the default database file and for a generated demo key.
     let generates_key = config.demo && config.signing_key_file.is_none();
     if config.database_url.is_none() || (generates_key && inject.signing_key.is_none()) {
@@ -200,6 +203,7 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         verifier,
         clock: inject.clock,
         entropy: inject.entropy,
+        vendor,
         settings: Arc::new(Settings {
             public_url,
             session_max_age: u64::from(config.session_max_hours) * 3600,
@@ -230,6 +234,7 @@ impl App {
     /// fallbacks and the request log.
     pub fn router(&self) -> Router {
         let pages = pages::router()
+            .merge(vendor_login::router())
             .layer(session::layer(
                 self.sessions.clone(),
                 &self.state.settings,

@@ -220,12 +220,10 @@ async fn gate_page(
     Ok(page.into_response())
 }
 
-/// Whether the gate offers "log in with the ticket vendor".
-///
-/// NOTE: always off until the third-party login (issue 5) is wired in: its configuration
-/// belongs in [`AppState`], and this is the one place that turns the button on.
-fn vendor_login_enabled(_state: &AppState) -> bool {
-    false
+/// Whether the gate offers "log in with the ticket vendor": when a provider is configured
+/// (see [`crate::vendor_login`]).
+fn vendor_login_enabled(state: &AppState) -> bool {
+    state.vendor.is_some()
 }
 
 /// The gate's login form.

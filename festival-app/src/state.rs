@@ -28,6 +28,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Random bytes for CSRF tokens.
     pub entropy: Arc<dyn Entropy>,
+    /// "Log in with the ticket vendor", when configured.
+    pub vendor: Option<Arc<crate::vendor_login::VendorLogin>>,
     /// Settings fixed at start.
     pub settings: Arc<Settings>,
 }
