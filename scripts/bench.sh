@@ -250,6 +250,9 @@ say "login storm: $storm_clients clients POST /token for ${storm_s} s, a light c
 record storm_clients "$storm_clients"
 record storm_seconds "$storm_s"
 record light_pause_ms "$light_pause_ms"
+status_field() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$server_pid/status"; }
+record server_rss_before_storm_kib "$(status_field VmRSS)"
+record server_threads_before_storm "$(status_field Threads)"
 storm_cpu_before=$(cpu_seconds) storm_wall_before=$(now)
 BENCH_ROLE=storm BENCH_LOGIN_BODY="$login_body" taskset -c "$client_cpus" \
     wrk -t"$storm_clients" -c"$storm_clients" -d"${storm_s}s" --timeout 10s \
@@ -266,7 +269,8 @@ load_pids=()
 record storm_server_cpu_share "$(python3 -c 'import sys; a = [float(x) for x in sys.argv[1:]]; print("%.3f" % ((a[1] - a[0]) / (a[3] - a[2])))' \
     "$storm_cpu_before" "$(cpu_seconds)" "$storm_wall_before" "$(now)")"
 
-record server_vmhwm_kib "$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")"
+record server_vmhwm_kib "$(status_field VmHWM)"
+record server_threads_after_storm "$(status_field Threads)"
 stop_server
 
 # --- 4. Developer loop ------------------------------------------------------------------------
