@@ -97,12 +97,29 @@ async fn over_https_the_cookie_is_secure_with_the_host_prefix() {
 }
 
 #[tokio::test]
-async fn the_demo_gate_shows_the_demo_logins_and_no_vendor_button_yet() {
+async fn the_demo_gate_shows_the_demo_logins_and_the_vendor_button() {
     let festival = TestApp::demo().await;
     let page = festival.browser().get("/gate").await;
     assert!(page.body.contains("green-wristband-demo"));
     assert!(page.body.contains("gold-wristband-demo"));
-    assert!(!page.body.contains("/gate/vendor"));
+    assert!(
+        page.body
+            .contains(r#"<form method="post" action="/auth/vendor/start">"#)
+    );
+    assert_eq!(
+        page.body.matches(r#"name="csrf""#).count(),
+        2,
+        "both forms carry the token"
+    );
+}
+
+#[tokio::test]
+async fn outside_demo_mode_without_a_vendor_the_gate_has_no_vendor_button() {
+    let festival = TestApp::with(|config| config.demo = false).await;
+    let page = festival.browser().get("/gate").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("/auth/vendor/start"));
+    assert!(!page.body.contains("green-wristband-demo"));
 }
 
 #[tokio::test]
