@@ -234,7 +234,7 @@ impl App {
     /// fallbacks and the request log.
     pub fn router(&self) -> Router {
         let pages = pages::router()
-            .merge(vendor_login::router())
+            .merge(vendor_login::router(&self.state))
             .layer(session::layer(
                 self.sessions.clone(),
                 &self.state.settings,

@@ -162,8 +162,12 @@ impl App {
     }
 }
 
-/// The two routes (without the session layer, which [`crate::App::router`] adds).
-pub(crate) fn router() -> Router<AppState> {
+/// The two routes (without the session layer, which [`crate::App::router`] adds); none at all
+/// when vendor login is off, so both paths are plain 404s then.
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    if state.vendor.is_none() {
+        return Router::new();
+    }
     Router::new()
         .route("/auth/vendor/start", post(start))
         .route(CALLBACK_PATH, get(callback))
