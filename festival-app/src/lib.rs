@@ -63,7 +63,6 @@ pub use config::Config;
 pub use error::{AppError, StartupError};
 pub use state::{AppState, Settings};
 
-use crate::session::RequestUser;
 use crate::store::{DatabaseLocation, Store};
 
 /// The audience (`aud`) of the festival's wristband tokens: its own JSON API.
@@ -433,12 +432,12 @@ fn json_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// Writes one log line per request: method, path, status, latency, and the user if a page
-/// found one. The query string is left out: it can carry things that do not belong in logs.
+/// found a login or an API route verified a bearer token. The query string is left out: it can carry things that do not belong in logs.
 async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let user = RequestUser::default();
+    let user = wristband_axum::IdentitySlot::default();
     request.extensions_mut().insert(user.clone());
     let response = next.run(request).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

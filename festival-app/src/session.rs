@@ -4,7 +4,7 @@
 //! only a random 128-bit session id. What the session holds after login is a [`Login`].
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use wristband_axum::IdentitySlot;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -201,7 +201,7 @@ impl FromRequestParts<AppState> for Visit {
                 login = None;
             }
         }
-        if let (Some(login), Some(slot)) = (&login, parts.extensions.get::<RequestUser>()) {
+        if let (Some(login), Some(slot)) = (&login, parts.extensions.get::<IdentitySlot>()) {
             slot.set(&login.username);
         }
         Ok(Self { session, login })
@@ -275,23 +275,6 @@ impl FromRequestParts<AppState> for LoggedIn {
                 Err(LoginRequired::Redirect(gate_url(target)))
             }
         }
-    }
-}
-
-/// A slot the request log line reads the username from, filled when a handler finds a login.
-#[derive(Debug, Clone, Default)]
-pub struct RequestUser(Arc<Mutex<Option<String>>>);
-
-impl RequestUser {
-    fn set(&self, username: &str) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(username.to_owned());
-        }
-    }
-
-    /// The username, if a handler recorded one.
-    pub fn get(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|slot| slot.clone())
     }
 }
 

@@ -53,4 +53,4 @@ mod user;
 pub use bearer::{BearerToken, bearer_token};
 pub use error::{AuthError, AuthRejection, DEFAULT_REALM, MalformedRequest};
 pub use require::{Authorized, RequiredScopes};
-pub use user::{BearerState, CurrentUser};
+pub use user::{BearerState, CurrentUser, IdentitySlot};

@@ -106,11 +106,45 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        bearer_token(&parts.headers, &parts.uri)
+        let user = bearer_token(&parts.headers, &parts.uri)
             .and_then(|token| Self::from_token(state.verifier(), token.expose()))
             .map_err(|error| {
                 log_refusal(&error);
                 AuthRejection::new(error, state.realm())
-            })
+            })?;
+        if let Some(slot) = parts.extensions.get::<IdentitySlot>() {
+            slot.set(&user.username);
+        }
+        Ok(user)
+    }
+}
+
+/// Where a request-logging middleware learns who made the request.
+///
+/// The middleware puts a slot in the request's extensions before calling the router and reads
+/// it after the response; [`CurrentUser`] (and so [`crate::Authorized`]) writes the verified
+/// username into it. The log line then names the user without verifying the token twice, and
+/// never sees the token itself. Clones share the slot.
+#[derive(Debug, Clone, Default)]
+pub struct IdentitySlot(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl IdentitySlot {
+    /// Records `username` as the request's user.
+    pub fn set(&self, username: &str) {
+        // A poisoned lock only means a panic elsewhere mid-write; the value is still a
+        // username or nothing, so keep using it.
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(username.to_owned());
+    }
+
+    /// The recorded username, if a handler verified one.
+    pub fn get(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }

@@ -406,3 +406,25 @@ async fn a_token_signed_by_another_key_is_refused_with_invalid_token() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_verified_user_is_written_into_the_identity_slot_for_the_request_log() {
+    let fixture = Fixture::new();
+    let token = fixture.token("bob", Wristband::Gold, "stages backstage");
+    for (authorization, expected) in [
+        (format!("Bearer {token}"), Some("bob".to_owned())),
+        ("Bearer not-a-token".to_owned(), None),
+    ] {
+        let slot = wristband_axum::IdentitySlot::default();
+        let mut request = Request::get("/me")
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(slot.clone());
+        routes(fixture.verifier.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(slot.get(), expected);
+    }
+}
