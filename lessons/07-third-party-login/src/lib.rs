@@ -4,7 +4,7 @@
 //! [`transcript`] runs the real `ticket-vendor` router and a small festival built on
 //! `wristband-oidc` in one process, with a frozen clock and seeded randomness, and prints every
 //! HTTP exchange between browser, festival and vendor. `main` prints it; the snapshot test pins
-//! it. The [`world`] and [`print`] modules are reused by lesson 08.
+//! it. The [`world`] and [`mod@print`] modules are reused by lesson 08.
 //!
 //! ```
 //! let transcript = lesson_07_third_party_login::transcript();
