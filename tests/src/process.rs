@@ -198,11 +198,16 @@ fn binary(name: &str) -> PathBuf {
 /// Builds a workspace binary once per test process, so `cargo test -p wristband-e2e` works
 /// even when the binaries were not built yet.
 fn ensure_built(package: &str, name: &str) -> anyhow::Result<PathBuf> {
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = BUILD
+    // The names built so far by this process. Each test starts its own binaries; asking cargo
+    // again every time would make every test wait on the build lock of any other cargo running.
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let path = binary(name);
+    if built.iter().any(|done| done == name) {
+        return Ok(path);
+    }
     let status = std::process::Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", package, "--bin", name])
         .args(if cfg!(debug_assertions) {
@@ -216,6 +221,7 @@ fn ensure_built(package: &str, name: &str) -> anyhow::Result<PathBuf> {
     if !status.success() || !path.exists() {
         bail!("could not build {name} (expected at {})", path.display());
     }
+    built.push(name.to_owned());
     Ok(path)
 }
 
