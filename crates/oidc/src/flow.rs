@@ -397,7 +397,8 @@ impl RelyingParty {
                     | BasicErrorResponseType::UnauthorizedClient => {
                         OidcError::ClientRejected(response.error().to_string())
                     }
-                    other => OidcError::TokenEndpoint(format!("error {other}")),
+                    // Debug-quoted: the code is the provider's text and goes into a log line.
+                    other => OidcError::TokenEndpoint(format!("error {:?}", other.as_ref())),
                 },
                 RequestTokenError::Request(err) => OidcError::ProviderUnreachable(err),
                 RequestTokenError::Parse(err, _body) => {
