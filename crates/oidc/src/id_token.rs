@@ -262,6 +262,8 @@ impl IdTokenValidator {
                     .ok_or(IdTokenError::InvalidClaim("ticket"))?,
             ),
         };
+        // NOTE: `at_hash` is not checked. It is optional in the code flow (OIDC Core §3.1.3.8)
+        // and only binds the access token, which the festival never uses.
         let name = claims
             .get("name")
             .and_then(Value::as_str)
