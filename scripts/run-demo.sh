@@ -2,14 +2,20 @@
 # Starts the Wristband demo, used by `just run`: the festival app in demo mode and the ticket
 # vendor (the demo's own OpenID Connect provider) side by side. Ctrl-C stops both.
 #
-# Reads FESTIVAL_ADDR (default 127.0.0.1:8080) and VENDOR_ADDR (default 127.0.0.1:8081) only to
-# print the right addresses; the two programs read them, and their other settings (see
-# .env.example, `festival-app --help`, `ticket-vendor --help`), themselves.
+# Reads FESTIVAL_ADDR (default 127.0.0.1:8080) and VENDOR_ADDR (default 127.0.0.1:8081) to print
+# the right addresses and to derive VENDOR_ISSUER and VENDOR_REDIRECT_URI when they are unset;
+# the two programs read those, and their other settings (see .env.example, `festival-app
+# --help`, `ticket-vendor --help`), themselves.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 festival_addr=${FESTIVAL_ADDR:-127.0.0.1:8080}
 vendor_addr=${VENDOR_ADDR:-127.0.0.1:8081}
+# The two servers must agree on each other's URLs: the festival finds the vendor by its issuer
+# URL, and the vendor redirects only to the festival callback it has registered. Deriving both
+# from the addresses keeps them in step when either address changes.
+export VENDOR_ISSUER=${VENDOR_ISSUER:-http://$vendor_addr}
+export VENDOR_REDIRECT_URI=${VENDOR_REDIRECT_URI:-http://$festival_addr/auth/vendor/callback}
 
 if [[ -t 2 ]]; then
     say() { printf '\033[1m[run]\033[0m %s\n' "$*" >&2; }

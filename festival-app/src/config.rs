@@ -44,7 +44,7 @@ pub struct Config {
     pub signing_key_file: Option<PathBuf>,
 
     /// The URL visitors use to reach the festival: the tokens' issuer (`iss`), and whether the
-    /// session cookie can be `Secure` (an `https` URL) or not. [default: http://<addr>, e.g.
+    /// session cookie can be `Secure` (an `https` URL) or not. [default: `http://<addr>`, e.g.
     /// http://127.0.0.1:8080]
     #[arg(long, env = "FESTIVAL_PUBLIC_URL")]
     pub public_url: Option<String>,
