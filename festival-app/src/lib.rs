@@ -72,11 +72,9 @@ pub const TOKEN_AUDIENCE: &str = "festival-api";
 /// larger is refused with `413` before it is read into memory.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
 
-/// The demo accounts seeded in demo mode: username, password, wristband.
-pub const DEMO_ACCOUNTS: [(&str, &str, Wristband); 2] = [
-    ("alice", "green-wristband-demo", Wristband::Green),
-    ("bob", "gold-wristband-demo", Wristband::Gold),
-];
+/// The demo accounts seeded in demo mode: username, password, wristband. The same ticket
+/// holders as in the lessons.
+pub const DEMO_ACCOUNTS: [(&str, &str, Wristband); 2] = wristband_api::DEMO_TICKET_HOLDERS;
 
 /// The parts of the outside world the app reads, injected so tests can fix them.
 pub struct Inject {

@@ -60,7 +60,9 @@ mod users;
 pub use docs::{BEARER_SCHEME, OAUTH2_SCHEME, openapi};
 pub use routes::{AreaWelcome, Health, Me, StageWelcome};
 pub use token::{TOKEN_BODY_LIMIT, TokenEndpointError, TokenRequest, TokenResponse};
-pub use users::{DirectoryError, DirectoryFuture, InMemoryUsers, UserDirectory, UserRecord};
+pub use users::{
+    DEMO_TICKET_HOLDERS, DirectoryError, DirectoryFuture, InMemoryUsers, UserDirectory, UserRecord,
+};
 
 /// Everything the API's handlers share. Cheap enough to clone per request.
 #[derive(Clone)]

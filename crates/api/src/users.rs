@@ -70,6 +70,13 @@ pub trait UserDirectory: Send + Sync + 'static {
     ) -> DirectoryFuture<'a, ()>;
 }
 
+/// The demo ticket holders shared by the lessons, the tests and the demo app:
+/// username, password, wristband.
+pub const DEMO_TICKET_HOLDERS: [(&str, &str, Wristband); 2] = [
+    ("alice", "green-wristband-demo", Wristband::Green),
+    ("bob", "gold-wristband-demo", Wristband::Gold),
+];
+
 /// A [`UserDirectory`] held in memory, for lessons and tests. Nothing survives a restart.
 #[derive(Default)]
 pub struct InMemoryUsers {
@@ -112,6 +119,21 @@ impl InMemoryUsers {
             wristband,
         });
         Ok(self)
+    }
+
+    /// A directory holding the [`DEMO_TICKET_HOLDERS`], alice (green) and bob (gold), with
+    /// their passwords hashed now by `hasher`.
+    ///
+    /// # Errors
+    ///
+    /// [`HashError`] if hashing fails.
+    pub fn demo(hasher: &PasswordHasher) -> Result<Self, HashError> {
+        DEMO_TICKET_HOLDERS.iter().try_fold(
+            Self::new(),
+            |users, (username, password, wristband)| {
+                users.with_user(username, &Password::new(*password), *wristband, hasher)
+            },
+        )
     }
 
     /// Adds `record`, replacing any user of the same name.

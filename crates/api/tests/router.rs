@@ -45,22 +45,7 @@ impl Festival {
 
     fn with_pool(pool: PoolConfig) -> Self {
         let hasher = hasher(1);
-        let users = InMemoryUsers::new()
-            .with_user(
-                "alice",
-                &Password::new("green-wristband-demo"),
-                Wristband::Green,
-                &hasher,
-            )
-            .and_then(|users| {
-                users.with_user(
-                    "bob",
-                    &Password::new("gold-wristband-demo"),
-                    Wristband::Gold,
-                    &hasher,
-                )
-            })
-            .expect("demo passwords hash");
+        let users = InMemoryUsers::demo(&hasher).expect("demo passwords hash");
         let users = Arc::new(users);
         let clock = Arc::new(FixedClock::at(NOW));
         let key = SigningKey::from_seed([42; 32]);

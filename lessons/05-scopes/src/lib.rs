@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use wristband_api::{ApiState, InMemoryUsers, router};
 use wristband_inject::{FixedClock, SeededEntropy};
-use wristband_passwords::{HashParams, HashingPool, Password, PasswordHasher, PoolConfig};
+use wristband_passwords::{HashParams, HashingPool, PasswordHasher, PoolConfig};
 use wristband_scopes::{Scope, entitlements};
 use wristband_tokens::{Issuer, SigningKey, TokenConfig, Verifier, Wristband};
 use wristband_transcript::{Transcript, request};
@@ -29,22 +29,7 @@ pub fn festival() -> Router {
     let clock = Arc::new(FixedClock::at(START));
     let hasher = PasswordHasher::new(HashParams::OWASP, Arc::new(SeededEntropy::new(5)))
         .expect("OWASP parameters are valid");
-    let users = InMemoryUsers::new()
-        .with_user(
-            "alice",
-            &Password::new("green-wristband-demo"),
-            Wristband::Green,
-            &hasher,
-        )
-        .and_then(|users| {
-            users.with_user(
-                "bob",
-                &Password::new("gold-wristband-demo"),
-                Wristband::Gold,
-                &hasher,
-            )
-        })
-        .expect("the demo passwords hash");
+    let users = InMemoryUsers::demo(&hasher).expect("the demo passwords hash");
     let key = SigningKey::from_seed([5; 32]);
     let config = TokenConfig::new("https://festival.example", "festival-api");
     router(ApiState::new(
