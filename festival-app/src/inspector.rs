@@ -50,8 +50,8 @@ pub fn inspect(token: &str, verifier: &Verifier, now: u64) -> Inspection {
     let (verdict, verdict_text) = match verifier.verify(token) {
         Ok(_) => (
             "valid",
-            "Signature, issuer, audience, type and expiry all check out: every API door would \
-             open for this token."
+            "Signature, issuer, audience, type and expiry all check out: the API accepts this \
+             token, and its scopes decide which doors open."
                 .to_owned(),
         ),
         Err(TokenError::Expired) => (

@@ -49,6 +49,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::util::option_layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::ExpiredDeletion as _;
@@ -237,20 +238,7 @@ impl App {
                 &self.state.settings,
                 self.idle_minutes,
             ))
-            // The pages load nothing from elsewhere and run no script at all; a policy that
-            // says so turns any markup injection into inert text.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; script-src 'none'; object-src 'none'; \
-                     base-uri 'none'; frame-ancestors 'none'",
-                ),
-            ))
-            // Pages show who is logged in (and a token): never from a shared cache.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store"),
-            ))
+            .layer(middleware::map_response(page_headers))
             .with_state(self.state.clone());
 
         let api = wristband_api::router(ApiState::new(
@@ -282,6 +270,16 @@ impl App {
                 HeaderName::from_static("x-frame-options"),
                 HeaderValue::from_static("DENY"),
             ))
+            // Once a browser has seen the festival over https, it refuses plain http for a
+            // year, so a network attacker cannot strip TLS from a later visit (RFC 6797).
+            .layer(option_layer(self.state.settings.secure_cookies.then(
+                || {
+                    SetResponseHeaderLayer::if_not_present(
+                        header::STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000"),
+                    )
+                },
+            )))
             .layer(CatchPanicLayer::custom(|_| {
                 AppError::Internal("a handler panicked".to_owned()).into_response()
             }))
@@ -401,11 +399,29 @@ fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || matches!(path, "/api" | "/token" | "/health" | "/openapi.json")
 }
 
+/// The headers every HTML page carries, error pages from the fallbacks included.
+async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    // The pages load nothing from elsewhere and run no script at all; a policy that says so
+    // turns any markup injection into inert text.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
+             frame-ancestors 'none'",
+        ));
+    // Pages show who is logged in (and a token): never from a shared cache.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
 async fn not_found(uri: Uri) -> Response {
     if is_api_path(uri.path()) {
         json_error(StatusCode::NOT_FOUND, "not_found", "No such API route")
     } else {
-        AppError::NotFound.into_response()
+        page_headers(AppError::NotFound.into_response()).await
     }
 }
 
@@ -417,7 +433,7 @@ async fn method_not_allowed(uri: Uri) -> Response {
             "This route does not accept this method",
         )
     } else {
-        AppError::MethodNotAllowed.into_response()
+        page_headers(AppError::MethodNotAllowed.into_response()).await
     }
 }
 

@@ -114,6 +114,32 @@ impl DatabaseLocation {
     }
 }
 
+/// Makes the database file readable by its owner only, creating it empty if it is missing.
+///
+/// The file holds password hashes and live sessions. SQLite creates its `-wal` and `-shm`
+/// files with the main file's permissions, so restricting the main file covers all three.
+/// Failure is logged, not fatal: on a file system without Unix permissions there is nothing
+/// to restrict.
+fn restrict_to_owner(path: &std::path::Path) {
+    let name = path.as_os_str();
+    if name.is_empty() || name == ":memory:" {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let restricted = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .and_then(|_| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)));
+        if let Err(err) = restricted {
+            tracing::warn!(path = %path.display(), error = %err, "could not restrict the database file to its owner");
+        }
+    }
+}
+
 /// The festival's database.
 ///
 /// Cheap to clone: clones share one connection pool.
@@ -171,6 +197,7 @@ impl Store {
     ///
     /// When the file cannot be opened or is not a SQLite database, or a migration fails.
     pub async fn open(location: &DatabaseLocation) -> Result<Self, StoreError> {
+        restrict_to_owner(&location.path());
         let options = location
             .options
             .clone()

@@ -94,6 +94,21 @@ async fn over_https_the_cookie_is_secure_with_the_host_prefix() {
     assert!(cookie.starts_with("__Host-wristband="), "{cookie}");
     assert!(cookie.contains("Secure"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
+    assert_eq!(
+        page.header(header::STRICT_TRANSPORT_SECURITY),
+        "max-age=31536000"
+    );
+}
+
+#[tokio::test]
+async fn over_plain_http_no_transport_security_is_promised() {
+    let festival = TestApp::demo().await;
+    let page = festival.browser().get("/gate").await;
+    assert!(
+        page.headers
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -415,6 +430,26 @@ async fn an_unknown_page_is_a_404_page() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert_html(&page);
     assert!(page.body.contains("Nothing here"));
+    assert_page_headers(&page);
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_page_is_a_405_page_with_the_page_headers() {
+    let festival = TestApp::demo().await;
+    let page = festival.browser().get("/logout").await;
+    assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_html(&page);
+    assert_page_headers(&page);
+}
+
+/// Error pages from the app-wide fallbacks carry the same policy as every other page.
+fn assert_page_headers(page: &Page) {
+    assert_eq!(
+        page.header(header::CONTENT_SECURITY_POLICY),
+        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    );
+    assert_eq!(page.header(header::CACHE_CONTROL), "no-store");
 }
 
 #[tokio::test]

@@ -290,3 +290,18 @@ async fn an_in_memory_database_and_an_injected_key_need_no_data_folder() {
     assert_eq!(app.state().store.count_users().await.unwrap(), 2);
     assert!(!data.exists());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_file_is_readable_by_its_owner_only_even_in_an_existing_folder() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("festival.db");
+    // A file left world-readable by an earlier version or by hand is tightened too.
+    std::fs::write(&database, b"").unwrap();
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let app = start(test_config(&dir)).await.unwrap();
+    assert_eq!(app.database_path(), database);
+    let mode = std::fs::metadata(&database).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
