@@ -79,6 +79,8 @@ impl Quota {
 #[derive(Debug, Clone)]
 pub struct DatabaseLocation {
     options: SqliteConnectOptions,
+    /// `sqlite::memory:` or `?mode=memory`: nothing on disk to protect.
+    in_memory: bool,
 }
 
 impl DatabaseLocation {
@@ -94,8 +96,13 @@ impl DatabaseLocation {
                 url.split(':').next().unwrap_or_default()
             ));
         }
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let in_memory = rest.starts_with(":memory:") || rest.contains("mode=memory");
         SqliteConnectOptions::from_str(url)
-            .map(|options| Self { options })
+            .map(|options| Self { options, in_memory })
             .map_err(|err| err.to_string())
     }
 
@@ -105,6 +112,7 @@ impl DatabaseLocation {
             options: SqliteConnectOptions::new()
                 .filename(path.into())
                 .create_if_missing(true),
+            in_memory: false,
         }
     }
 
@@ -197,7 +205,9 @@ impl Store {
     ///
     /// When the file cannot be opened or is not a SQLite database, or a migration fails.
     pub async fn open(location: &DatabaseLocation) -> Result<Self, StoreError> {
-        restrict_to_owner(&location.path());
+        if !location.in_memory {
+            restrict_to_owner(&location.path());
+        }
         let options = location
             .options
             .clone()
@@ -502,5 +512,34 @@ impl wristband_api::UserDirectory for Store {
                 ))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseLocation;
+
+    #[test]
+    fn memory_urls_are_recognised_so_no_file_is_created_for_them() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite:festival?mode=memory",
+        ] {
+            let location = DatabaseLocation::from_url(url).expect("a valid URL");
+            assert!(location.in_memory, "{url} is in memory");
+        }
+        for url in ["sqlite:festival.db", "sqlite://data/festival.db?mode=rwc"] {
+            let location = DatabaseLocation::from_url(url).expect("a valid URL");
+            assert!(!location.in_memory, "{url} is a file");
+        }
+        assert!(!DatabaseLocation::file("festival.db").in_memory);
+    }
+
+    #[test]
+    fn other_databases_are_refused_with_a_reason() {
+        let err = DatabaseLocation::from_url("postgres://localhost/festival")
+            .expect_err("postgres is not built in");
+        assert!(err.contains("only sqlite:"), "{err}");
     }
 }
