@@ -75,13 +75,7 @@ book:
 
 # Measure what the gate costs and write the report (pass --quick for a smoke run)
 bench *ARGS:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    if [[ ! -f scripts/bench.sh ]]; then
-        echo "The benchmarks are not written yet (scripts/bench.sh does not exist)." >&2
-        exit 1
-    fi
-    exec bash scripts/bench.sh "$@"
+    bash scripts/bench.sh {{ARGS}}
 
 # Delete the demo's data folder (its database and generated keys) to start afresh
 clean-data:
