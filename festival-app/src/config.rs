@@ -76,6 +76,11 @@ pub struct Config {
     #[arg(long, env = "FESTIVAL_MAX_WAITING_HASHES")]
     pub max_waiting_hashes: Option<usize>,
 
+    /// Wristband tokens remembered after a full check, so a token seen again skips the
+    /// signature check; expiry is still checked on every request. 0 turns the cache off.
+    #[arg(long, env = "FESTIVAL_TOKEN_CACHE", default_value_t = 4096)]
+    pub token_cache: usize,
+
     /// Issuer URL of the OpenID Connect provider behind "Log in with the ticket vendor"
     /// (everything else is discovered from it). Without it the button is not shown. [default in
     /// demo mode: http://127.0.0.1:8081, the workspace's ticket vendor]
@@ -112,6 +117,7 @@ impl Config {
             session_max_hours: 12,
             max_concurrent_hashes: None,
             max_waiting_hashes: None,
+            token_cache: 4096,
             vendor_issuer: None,
             vendor_client_id: crate::vendor_login::DEFAULT_VENDOR_CLIENT_ID.to_owned(),
             vendor_client_secret: None,

@@ -188,7 +188,10 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         inject.clock.clone(),
         inject.entropy.clone(),
     );
-    let verifier = Verifier::new(key.key_set(), tokens, inject.clock.clone());
+    let mut verifier = Verifier::new(key.key_set(), tokens, inject.clock.clone());
+    if config.token_cache > 0 {
+        verifier = verifier.with_cache(config.token_cache);
+    }
 
     if config.demo {
         seed_demo(&store, &passwords, inject.clock.now()).await?;

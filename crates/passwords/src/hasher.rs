@@ -3,7 +3,8 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::phc;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
+use subtle::ConstantTimeEq as _;
 use wristband_inject::{Entropy, OsEntropy};
 
 use crate::Password;
@@ -39,6 +40,47 @@ impl HashParams {
 impl Default for HashParams {
     fn default() -> Self {
         Self::OWASP
+    }
+}
+
+/// The working memory of argon2id (19 MiB at [`HashParams::OWASP`]), kept between checks.
+///
+/// Every check fills this memory from scratch, so nothing of one password survives into the
+/// next check's result. What reusing it saves is the allocation: fresh memory from the operating
+/// system arrives as pages that fault in and are zeroed on first touch, several milliseconds
+/// per check at 19 MiB. A thread that checks passwords all day, such as a worker of
+/// [`crate::HashingPool`], keeps one `HashMemory` and lends it to every check.
+#[derive(Default)]
+pub struct HashMemory {
+    blocks: Vec<Block>,
+}
+
+impl HashMemory {
+    /// Empty memory; the first check that borrows it allocates what its parameters need.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes currently held.
+    pub fn len_bytes(&self) -> usize {
+        self.blocks.len() * Block::SIZE
+    }
+
+    /// Exactly the blocks `params` needs, reusing what is held.
+    fn blocks_for(&mut self, params: &Params) -> &mut [Block] {
+        let count = params.block_count();
+        if self.blocks.len() != count {
+            self.blocks.resize(count, Block::default());
+            // After a check against an old, bigger hash, give the surplus back.
+            self.blocks.shrink_to_fit();
+        }
+        &mut self.blocks
+    }
+}
+
+impl fmt::Debug for HashMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HashMemory({} KiB)", self.len_bytes() / 1024)
     }
 }
 
@@ -225,24 +267,55 @@ impl PasswordHasher {
     /// [`VerifyError::InvalidCredentials`] if the password does not match (or is too long);
     /// [`VerifyError::Unexpected`] if the stored hash cannot be used.
     pub fn verify(&self, password: &Password, stored: &PasswordHash) -> Result<(), VerifyError> {
+        self.verify_reusing(password, stored, &mut HashMemory::new())
+    }
+
+    /// [`PasswordHasher::verify`], computing in `memory` instead of allocating afresh.
+    ///
+    /// # Errors
+    ///
+    /// As [`PasswordHasher::verify`].
+    pub fn verify_reusing(
+        &self,
+        password: &Password,
+        stored: &PasswordHash,
+        memory: &mut HashMemory,
+    ) -> Result<(), VerifyError> {
         if password.is_too_long() {
             return Err(VerifyError::InvalidCredentials);
         }
+        let unusable = |reason: String| VerifyError::Unexpected(HashError::Argon2(reason));
         let parts = stored.parts().map_err(VerifyError::Unexpected)?;
-        if parts.salt.is_none() || parts.hash.is_none() {
+        let (Some(salt), Some(expected)) = (&parts.salt, &parts.hash) else {
             // A PHC string without salt or output verifies nothing; treat it as corrupt
             // rather than as a wrong password.
             return Err(VerifyError::Unexpected(HashError::Malformed));
-        }
-        match self
-            .argon2
-            .verify_password(password.expose().as_bytes(), &parts)
-        {
-            Ok(()) => Ok(()),
-            Err(argon2::password_hash::Error::PasswordInvalid) => {
-                Err(VerifyError::InvalidCredentials)
-            }
-            Err(err) => Err(VerifyError::Unexpected(HashError::Argon2(err.to_string()))),
+        };
+        let algorithm =
+            Algorithm::new(parts.algorithm.as_str()).map_err(|err| unusable(err.to_string()))?;
+        let version = match parts.version {
+            Some(version) => Version::try_from(version).map_err(|err| unusable(err.to_string()))?,
+            None => Version::V0x13,
+        };
+        // The parameters, including the output length, are the stored hash's own: a hash made
+        // under older settings still verifies, and `needs_rehash` says when to upgrade it.
+        let params = Params::try_from(&parts).map_err(|err| unusable(err.to_string()))?;
+
+        let mut computed = vec![0u8; expected.len()];
+        Argon2::new(algorithm, version, params.clone())
+            .hash_password_into_with_memory(
+                password.expose().as_bytes(),
+                salt.as_ref(),
+                &mut computed,
+                memory.blocks_for(&params),
+            )
+            .map_err(|err| unusable(err.to_string()))?;
+
+        // Constant time: how many leading bytes matched must not show in the timing.
+        if bool::from(computed.ct_eq(expected.as_bytes())) {
+            Ok(())
+        } else {
+            Err(VerifyError::InvalidCredentials)
         }
     }
 
@@ -257,6 +330,14 @@ impl PasswordHasher {
     /// Always [`VerifyError::InvalidCredentials`], unless the dummy hash cannot be made
     /// ([`VerifyError::Unexpected`]).
     pub fn verify_unknown_user(&self, password: &Password) -> Result<(), VerifyError> {
+        self.verify_unknown_user_reusing(password, &mut HashMemory::new())
+    }
+
+    fn verify_unknown_user_reusing(
+        &self,
+        password: &Password,
+        memory: &mut HashMemory,
+    ) -> Result<(), VerifyError> {
         let dummy = match self.dummy.get() {
             Some(dummy) => dummy,
             None => {
@@ -267,7 +348,7 @@ impl PasswordHasher {
             }
         };
         // The outcome is thrown away: even a password that matched the dummy is refused.
-        let _ = self.verify(password, dummy);
+        let _ = self.verify_reusing(password, dummy, memory);
         Err(VerifyError::InvalidCredentials)
     }
 
@@ -283,9 +364,23 @@ impl PasswordHasher {
         password: &Password,
         stored: Option<&PasswordHash>,
     ) -> Result<(), VerifyError> {
+        self.check_reusing(password, stored, &mut HashMemory::new())
+    }
+
+    /// [`PasswordHasher::check`], computing in `memory` instead of allocating afresh.
+    ///
+    /// # Errors
+    ///
+    /// As [`PasswordHasher::verify`].
+    pub fn check_reusing(
+        &self,
+        password: &Password,
+        stored: Option<&PasswordHash>,
+        memory: &mut HashMemory,
+    ) -> Result<(), VerifyError> {
         match stored {
-            Some(stored) => self.verify(password, stored),
-            None => self.verify_unknown_user(password),
+            Some(stored) => self.verify_reusing(password, stored, memory),
+            None => self.verify_unknown_user_reusing(password, memory),
         }
     }
 
@@ -412,6 +507,64 @@ mod tests {
             hasher.verify(&long, &hash),
             Err(VerifyError::InvalidCredentials)
         ));
+    }
+
+    #[test]
+    fn one_memory_serves_checks_against_hashes_of_different_parameters() {
+        let current = hasher();
+        let small = PasswordHasher::new(
+            HashParams {
+                memory_kib: 8_192,
+                iterations: 1,
+                parallelism: 1,
+            },
+            Arc::new(SeededEntropy::new(4)),
+        )
+        .unwrap();
+        let big_hash = current.hash(&Password::new("gold")).unwrap();
+        let small_hash = small.hash(&Password::new("green")).unwrap();
+        let mut memory = HashMemory::new();
+
+        for _ in 0..2 {
+            current
+                .verify_reusing(&Password::new("gold"), &big_hash, &mut memory)
+                .unwrap();
+            assert_eq!(memory.len_bytes(), 19_456 * 1024);
+            // The stored hash's parameters decide, not the hasher's.
+            current
+                .verify_reusing(&Password::new("green"), &small_hash, &mut memory)
+                .unwrap();
+            assert_eq!(memory.len_bytes(), 8_192 * 1024);
+            assert!(matches!(
+                current.verify_reusing(&Password::new("gold"), &small_hash, &mut memory),
+                Err(VerifyError::InvalidCredentials)
+            ));
+        }
+    }
+
+    #[test]
+    fn hashes_with_other_output_lengths_and_versions_verify_by_their_own_parameters() {
+        let hasher = hasher();
+        let salt = b"sixteen-byte-slt";
+        for (version, output_len) in [(Version::V0x13, 16), (Version::V0x10, 64)] {
+            let params = Params::new(1_024, 1, 1, Some(output_len)).unwrap();
+            let made = Argon2::new(Algorithm::Argon2id, version, params)
+                .hash_password_with_salt(b"old-festival-password", salt)
+                .unwrap()
+                .to_string();
+            let stored = PasswordHash::parse(&made).unwrap();
+            assert!(
+                hasher
+                    .verify(&Password::new("old-festival-password"), &stored)
+                    .is_ok(),
+                "{made}"
+            );
+            assert!(matches!(
+                hasher.verify(&Password::new("new-festival-password"), &stored),
+                Err(VerifyError::InvalidCredentials)
+            ));
+            assert!(hasher.needs_rehash(&stored));
+        }
     }
 
     #[test]

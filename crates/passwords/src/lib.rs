@@ -16,8 +16,9 @@
 //!
 //! Hashing is deliberately slow and memory-hungry (19 MiB per hash). A web server must not run it
 //! on its async worker threads, and must not run an unbounded number at once: [`HashingPool`]
-//! runs hashes on tokio's blocking pool behind a semaphore, and refuses work quickly with
-//! [`PoolError::Busy`] when too many are waiting.
+//! runs hashes on a fixed set of worker threads, one per core by default, each reusing its own
+//! [`HashMemory`], and refuses work quickly with [`PoolError::Busy`] when too many are waiting.
+//! Peak hashing memory is therefore the number of workers × 19 MiB, whatever the load.
 //!
 //! ```
 //! use wristband_passwords::{Password, PasswordHasher, VerifyError};
@@ -38,7 +39,7 @@ mod hasher;
 mod password;
 mod pool;
 
-pub use hasher::{HashError, HashParams, PasswordHash, PasswordHasher, VerifyError};
+pub use hasher::{HashError, HashMemory, HashParams, PasswordHash, PasswordHasher, VerifyError};
 pub use password::{MAX_PASSWORD_BYTES, Password};
 pub use pool::{HashingPool, PoolConfig, PoolError};
 pub use wristband_inject::Entropy;

@@ -1,28 +1,34 @@
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
-use crate::{HashError, Password, PasswordHash, PasswordHasher, VerifyError};
+use crate::{HashError, HashMemory, Password, PasswordHash, PasswordHasher, VerifyError};
 
 /// How many hashes a [`HashingPool`] runs at once, and how many it lets wait.
 ///
 /// Each argon2id hash at OWASP parameters holds 19 MiB and one core for tens of milliseconds.
-/// Peak hashing memory is `max_concurrent × 19 MiB`; more concurrent hashes than cores only
-/// make each one slower. Requests beyond `max_concurrent + max_waiting` are refused at once
-/// with [`PoolError::Busy`], which a server answers with `503` and `Retry-After`, instead of
-/// queueing without bound while clients time out.
+/// The pool runs `max_concurrent` worker threads, each keeping its own 19 MiB of working memory,
+/// so peak hashing memory is `max_concurrent × 19 MiB` however many logins arrive; more
+/// concurrent hashes than cores only make each one slower. Requests beyond
+/// `max_concurrent + max_waiting` are refused at once with [`PoolError::Busy`], which a server
+/// answers with `503` and `Retry-After`, instead of queueing without bound while clients time
+/// out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolConfig {
-    /// Hashes computed at the same time. Default: the number of CPU cores.
+    /// Hashes computed at the same time: the number of worker threads. Default: the number of
+    /// CPU cores this process may run on.
     pub max_concurrent: usize,
-    /// Hashes allowed to wait for a free slot. Default: 16 per concurrent slot.
+    /// Hashes allowed to wait for a free worker. Default: 16 per worker.
     pub max_waiting: usize,
 }
 
 impl Default for PoolConfig {
     fn default() -> Self {
+        // `available_parallelism` honours the CPU affinity mask, so a server pinned to one
+        // core gets one worker.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             max_concurrent: cores,
@@ -40,19 +46,29 @@ pub enum PoolError<E> {
     /// The hash or check ran and failed.
     #[error(transparent)]
     Failed(E),
-    /// The blocking task panicked or the runtime is shutting down.
+    /// The work panicked, or the pool has no workers left to run it.
     #[error("password hashing task did not complete")]
     Aborted,
 }
 
-/// Runs password hashing off the async runtime, with a bound on concurrent work.
+/// A unit of work for a worker: it runs with the worker's memory and reports on its own.
+type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
+
+/// Runs password hashing off the async runtime, on a fixed set of worker threads.
 ///
-/// Cheap to clone: clones share the same bound.
+/// Why not tokio's `spawn_blocking`: its pool grows to hundreds of threads under load, and each
+/// thread's allocator keeps the 19 MiB it last hashed in, so a login storm left the server
+/// holding many times the memory the bound on concurrent hashes promised. Fixed workers that
+/// reuse one [`HashMemory`] each make the bound real, and skip the page faults of fresh
+/// memory on every check.
+///
+/// Cheap to clone: clones share the workers and the bound. The workers stop when the last
+/// clone is dropped.
 #[derive(Debug, Clone)]
 pub struct HashingPool {
     hasher: PasswordHasher,
     config: PoolConfig,
-    running: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     admitted: Arc<AtomicUsize>,
 }
 
@@ -69,15 +85,31 @@ impl HashingPool {
     /// What a server should put in `Retry-After` when the pool is busy.
     pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-    /// A pool running `hasher` within `config`'s bounds. A zero `max_concurrent` is taken as 1.
+    /// A pool running `hasher` within `config`'s bounds, starting its worker threads. A zero
+    /// `max_concurrent` is taken as 1.
+    ///
+    /// Needs no async runtime. If the operating system refuses to start a worker thread, the
+    /// pool runs with the workers it has; with none, every request fails with
+    /// [`PoolError::Aborted`] instead of waiting forever.
     pub fn new(hasher: PasswordHasher, config: PoolConfig) -> Self {
         let config = PoolConfig {
             max_concurrent: config.max_concurrent.max(1),
             ..config
         };
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..config.max_concurrent {
+            let queue = Arc::clone(&queue);
+            let started = std::thread::Builder::new()
+                .name(format!("argon2-worker-{index}"))
+                .spawn(move || work(&queue));
+            if let Err(err) = started {
+                tracing::error!(%err, index, "could not start a password hashing worker");
+            }
+        }
         Self {
             hasher,
-            running: Arc::new(Semaphore::new(config.max_concurrent)),
+            jobs,
             admitted: Arc::new(AtomicUsize::new(0)),
             config,
         }
@@ -94,18 +126,18 @@ impl HashingPool {
         self.config
     }
 
-    /// Hashes a password on the blocking pool.
+    /// Hashes a password on a worker.
     ///
     /// # Errors
     ///
     /// [`PoolError::Busy`] when the pool is full, [`PoolError::Failed`] if hashing fails.
     pub async fn hash(&self, password: Password) -> Result<PasswordHash, PoolError<HashError>> {
         let hasher = self.hasher.clone();
-        self.run(move || hasher.hash(&password)).await
+        self.run(move |_memory| hasher.hash(&password)).await
     }
 
-    /// Checks a login attempt on the blocking pool: `stored` is `None` for an unknown username,
-    /// which costs the same as a wrong password (see [`PasswordHasher::check`]).
+    /// Checks a login attempt on a worker: `stored` is `None` for an unknown username, which
+    /// costs the same as a wrong password (see [`PasswordHasher::check`]).
     ///
     /// # Errors
     ///
@@ -117,13 +149,13 @@ impl HashingPool {
         stored: Option<PasswordHash>,
     ) -> Result<(), PoolError<VerifyError>> {
         let hasher = self.hasher.clone();
-        self.run(move || hasher.check(&password, stored.as_ref()))
+        self.run(move |memory| hasher.check_reusing(&password, stored.as_ref(), memory))
             .await
     }
 
     async fn run<T, E>(
         &self,
-        work: impl FnOnce() -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> Result<T, E> + Send + 'static,
     ) -> Result<T, PoolError<E>>
     where
         T: Send + 'static,
@@ -131,28 +163,48 @@ impl HashingPool {
     {
         let limit = self.config.max_concurrent + self.config.max_waiting;
         let before = self.admitted.fetch_add(1, Ordering::SeqCst);
-        let _admission = Admission(self.admitted.clone());
+        let admission = Admission(Arc::clone(&self.admitted));
         if before >= limit {
             tracing::warn!(limit, "password hashing pool full, refusing request");
             return Err(PoolError::Busy);
         }
 
-        // The permit is moved into the blocking task, so the slot stays taken until the hash
-        // really finishes, even if the request that asked for it is cancelled meanwhile.
-        let permit = self
-            .running
-            .clone()
-            .acquire_owned()
+        // The admission travels with the job, so the slot stays taken until the work really
+        // finishes (or is skipped), even if the request that asked for it is cancelled.
+        let (reply, outcome) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _admission = admission;
+            // A request that went away meanwhile (client disconnected, timeout) needs no hash.
+            if !reply.is_closed() {
+                let _ = reply.send(work(memory));
+            }
+        });
+        self.jobs.send(job).map_err(|_| PoolError::Aborted)?;
+        outcome
             .await
-            .map_err(|_| PoolError::Aborted)?;
-        tokio::task::spawn_blocking(move || {
-            let outcome = work();
-            drop(permit);
-            outcome
-        })
-        .await
-        .map_err(|_| PoolError::Aborted)?
-        .map_err(PoolError::Failed)
+            .map_err(|_| PoolError::Aborted)?
+            .map_err(PoolError::Failed)
+    }
+}
+
+/// A worker's life: take the next job, run it with this thread's memory, until the pool is gone.
+fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory = HashMemory::new();
+    loop {
+        // Holding the lock while waiting is fine: only idle workers queue up on it.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        let Ok(job) = next else {
+            return;
+        };
+        // A panicking job drops its reply, so its caller sees `Aborted`; the worker, and the
+        // memory it keeps, live on for the next job.
+        if catch_unwind(AssertUnwindSafe(|| job(&mut memory))).is_err() {
+            tracing::error!("a password hashing job panicked");
+            memory = HashMemory::new();
+        }
     }
 }
 
@@ -216,6 +268,67 @@ mod tests {
             pool.hash(Password::new("again")).await.unwrap();
         }
         assert_eq!(pool.admitted.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_aborted_and_the_worker_lives_on() {
+        let pool = small_pool(1, 0);
+        let outcome = pool
+            .run(|_memory| -> Result<(), ()> { panic!("a job that fails its worker") })
+            .await;
+        assert!(matches!(outcome, Err(PoolError::Aborted)));
+        assert!(pool.hash(Password::new("still-working")).await.is_ok());
+        assert_eq!(pool.admitted.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn at_most_max_concurrent_jobs_run_at_once() {
+        let pool = small_pool(2, 8);
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..8).map(|_| {
+            let (running, peak) = (Arc::clone(&running), Arc::clone(&peak));
+            let pool = pool.clone();
+            async move {
+                pool.run(move |memory| {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    // Real work, so that jobs overlap if the pool let them.
+                    let hasher = PasswordHasher::new(
+                        HashParams {
+                            memory_kib: 1_024,
+                            iterations: 1,
+                            parallelism: 1,
+                        },
+                        Arc::new(SeededEntropy::new(5)),
+                    )
+                    .map_err(|_| ())?;
+                    let stored = hasher.hash(&Password::new("pw")).map_err(|_| ())?;
+                    let checked = hasher.verify_reusing(&Password::new("pw"), &stored, memory);
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    checked.map_err(|_| ())
+                })
+                .await
+            }
+        });
+        for outcome in futures_join_all(jobs).await {
+            assert!(outcome.is_ok());
+        }
+        assert!(peak.load(Ordering::SeqCst) <= 2);
+    }
+
+    /// Runs futures side by side on the current task, as `futures::future::join_all` would.
+    async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+    where
+        F: Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handles: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut outputs = Vec::new();
+        for handle in handles {
+            outputs.push(handle.await.expect("the task completes"));
+        }
+        outputs
     }
 
     #[test]

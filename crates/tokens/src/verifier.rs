@@ -1,5 +1,6 @@
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,6 +22,7 @@ pub struct Verifier {
     config: TokenConfig,
     clock: Arc<dyn Clock>,
     validation: Validation,
+    cache: Option<Arc<VerifiedCache>>,
 }
 
 impl fmt::Debug for Verifier {
@@ -28,6 +30,7 @@ impl fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("keys", &self.keys)
             .field("config", &self.config)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -52,7 +55,32 @@ impl Verifier {
             config,
             clock,
             validation,
+            cache: None,
         }
+    }
+
+    /// The same verifier, remembering up to `capacity` tokens that passed every check, so that
+    /// a token seen again skips the signature check (tens of microseconds for Ed25519).
+    ///
+    /// What stays the same: a token is served from the cache only if it is byte for byte one
+    /// that fully verified before, with these keys, issuer and audience; its expiry and
+    /// not-before are checked against the clock on every use, and an expired entry is dropped.
+    /// What is never cached: a token that failed any check, so forged tokens always pay for
+    /// the full verification and cannot crowd out good ones. When the cache is full, expired
+    /// entries are swept; if it is still full, new tokens are verified in full and not kept.
+    ///
+    /// A verifier is immutable, so there is no key to remove behind the cache's back: rotating
+    /// keys means building a new verifier, which starts with an empty cache. Clones share the
+    /// cache.
+    #[must_use]
+    pub fn with_cache(mut self, capacity: usize) -> Self {
+        self.cache = Some(Arc::new(VerifiedCache::new(capacity)));
+        self
+    }
+
+    /// How many verified tokens the cache holds now (zero without a cache).
+    pub fn cached_tokens(&self) -> usize {
+        self.cache.as_ref().map_or(0, |cache| cache.len())
     }
 
     /// The issuer and audience this verifier expects.
@@ -70,6 +98,24 @@ impl Verifier {
     ///
     /// A [`TokenError`] naming the first check that failed.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let Some(cache) = &self.cache else {
+            return self.verify_in_full(token);
+        };
+        if let Some(claims) = cache.get(token) {
+            return match self.check_times(&claims) {
+                Ok(()) => Ok(claims),
+                Err(err) => {
+                    cache.remove(token);
+                    Err(err)
+                }
+            };
+        }
+        let claims = self.verify_in_full(token)?;
+        cache.insert(token, &claims, |claims| self.check_times(claims).is_ok());
+        Ok(claims)
+    }
+
+    fn verify_in_full(&self, token: &str) -> Result<Claims, TokenError> {
         let header = read_header(token)?;
 
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
@@ -95,7 +141,12 @@ impl Verifier {
         let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|err| map_error(err.into_kind()))?
             .claims;
+        self.check_times(&claims)?;
+        Ok(claims)
+    }
 
+    /// Expiry and not-before against the injected clock, with the configured leeway.
+    fn check_times(&self, claims: &Claims) -> Result<(), TokenError> {
         let now = self.clock.now();
         let leeway = self.config.leeway_seconds;
         if now >= claims.exp.saturating_add(leeway) {
@@ -104,7 +155,60 @@ impl Verifier {
         if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
             return Err(TokenError::NotYetValid);
         }
-        Ok(claims)
+        Ok(())
+    }
+}
+
+/// Tokens that passed every check, keyed by the whole token text.
+struct VerifiedCache {
+    capacity: usize,
+    entries: Mutex<HashMap<Box<str>, Claims>>,
+}
+
+impl fmt::Debug for VerifiedCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The keys are bearer tokens: never print them.
+        write!(f, "VerifiedCache({}/{})", self.len(), self.capacity)
+    }
+}
+
+impl VerifiedCache {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(HashMap::with_capacity(capacity.min(1024))),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Claims>> {
+        // The map is only ever changed by single inserts and removes, so a panic elsewhere
+        // cannot leave it half-written.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    fn get(&self, token: &str) -> Option<Claims> {
+        self.entries().get(token).cloned()
+    }
+
+    fn remove(&self, token: &str) {
+        self.entries().remove(token);
+    }
+
+    fn insert(&self, token: &str, claims: &Claims, still_valid: impl Fn(&Claims) -> bool) {
+        let mut entries = self.entries();
+        if entries.len() >= self.capacity {
+            entries.retain(|_, claims| still_valid(claims));
+            if entries.len() >= self.capacity {
+                return;
+            }
+        }
+        entries.insert(token.into(), claims.clone());
     }
 }
 

@@ -368,3 +368,108 @@ fn a_key_survives_a_round_trip_through_pem() {
     let back = SigningKey::from_pkcs8_pem(&pem).unwrap();
     assert_eq!(back.kid(), key.kid());
 }
+
+// The verified-token cache: the same answers as a verifier without one.
+
+fn cached_gate(capacity: usize) -> Gate {
+    let gate = gate();
+    Gate {
+        verifier: gate.verifier.clone().with_cache(capacity),
+        ..gate
+    }
+}
+
+#[test]
+fn a_cached_token_verifies_again_with_the_same_claims() {
+    let gate = cached_gate(8);
+    let issued = gate
+        .issuer
+        .issue("bob", Wristband::Gold, "stages backstage")
+        .unwrap();
+    let first = gate.verifier.verify(issued.access_token.expose()).unwrap();
+    assert_eq!(gate.verifier.cached_tokens(), 1);
+    let second = gate.verifier.verify(issued.access_token.expose()).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(second, issued.claims);
+}
+
+#[test]
+fn a_cached_token_still_expires_and_leaves_the_cache() {
+    let gate = cached_gate(8);
+    let issued = gate
+        .issuer
+        .issue("alice", Wristband::Green, "stages")
+        .unwrap();
+    let token = issued.access_token.expose();
+    gate.verifier.verify(token).unwrap();
+
+    gate.clock.set(NOW + 900 + 30);
+    assert_eq!(refused(&gate, token), TokenError::Expired);
+    assert_eq!(gate.verifier.cached_tokens(), 0);
+}
+
+#[test]
+fn a_token_edited_after_its_original_was_cached_is_still_refused() {
+    let gate = cached_gate(8);
+    let issued = gate
+        .issuer
+        .issue("alice", Wristband::Green, "stages")
+        .unwrap();
+    gate.verifier.verify(issued.access_token.expose()).unwrap();
+
+    let parts: Vec<&str> = issued.access_token.expose().split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = json!("stages backstage");
+    let tampered = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    assert_eq!(refused(&gate, &tampered), TokenError::BadSignature);
+    // The signature alone, reused on the edited payload, is no key into the cache either.
+    let spliced = format!("{}.{}.{}", parts[0], parts[1], "A".repeat(parts[2].len()));
+    assert_eq!(refused(&gate, &spliced), TokenError::BadSignature);
+}
+
+#[test]
+fn refused_tokens_are_never_cached() {
+    let gate = cached_gate(8);
+    let forged = forge(&good_header(&gate), &good_claims(), Some([1; 32]));
+    for _ in 0..3 {
+        assert_eq!(refused(&gate, &forged), TokenError::BadSignature);
+    }
+    assert_eq!(gate.verifier.cached_tokens(), 0);
+}
+
+#[test]
+fn a_full_cache_keeps_its_bound_and_still_verifies_new_tokens() {
+    let gate = cached_gate(2);
+    let tokens: Vec<_> = (0..4)
+        .map(|n| {
+            gate.issuer
+                .issue(&format!("holder-{n}"), Wristband::Green, "stages")
+                .unwrap()
+        })
+        .collect();
+    for issued in &tokens {
+        let claims = gate.verifier.verify(issued.access_token.expose()).unwrap();
+        assert_eq!(claims, issued.claims);
+        assert!(gate.verifier.cached_tokens() <= 2);
+    }
+
+    // Once the cached ones expire, a sweep makes room for tokens issued later.
+    gate.clock.set(NOW + 900 + 30);
+    let later = gate
+        .issuer
+        .issue("late-arrival", Wristband::Gold, "stages backstage")
+        .unwrap();
+    gate.verifier.verify(later.access_token.expose()).unwrap();
+    assert_eq!(gate.verifier.cached_tokens(), 1);
+}
+
+#[test]
+fn clones_share_one_cache() {
+    let gate = cached_gate(8);
+    let issued = gate.issuer.issue("bob", Wristband::Gold, "stages").unwrap();
+    let clone = gate.verifier.clone();
+    clone.verify(issued.access_token.expose()).unwrap();
+    assert_eq!(gate.verifier.cached_tokens(), 1);
+    assert_eq!(gate.verifier.verify("not.a.token"), clone.verify("not.a.token"));
+}
