@@ -2,8 +2,9 @@
 # Starts the Wristband demo, used by `just run`: the festival app in demo mode and the ticket
 # vendor (the demo's own OpenID Connect provider) side by side. Ctrl-C stops both.
 #
-# Reads FESTIVAL_ADDR (default 127.0.0.1:8080) and VENDOR_ADDR (default 127.0.0.1:8081) to print
-# the right addresses and to derive VENDOR_ISSUER and VENDOR_REDIRECT_URI when they are unset;
+# Reads FESTIVAL_ADDR (default 127.0.0.1:8080), FESTIVAL_PUBLIC_URL (default http://FESTIVAL_ADDR)
+# and VENDOR_ADDR (default 127.0.0.1:8081) to print the right addresses and to derive
+# VENDOR_ISSUER and VENDOR_REDIRECT_URI when they are unset;
 # the two programs read those, and their other settings (see .env.example, `festival-app
 # --help`, `ticket-vendor --help`), themselves.
 set -euo pipefail
@@ -15,7 +16,10 @@ vendor_addr=${VENDOR_ADDR:-127.0.0.1:8081}
 # URL, and the vendor redirects only to the festival callback it has registered. Deriving both
 # from the addresses keeps them in step when either address changes.
 export VENDOR_ISSUER=${VENDOR_ISSUER:-http://$vendor_addr}
-export VENDOR_REDIRECT_URI=${VENDOR_REDIRECT_URI:-http://$festival_addr/auth/vendor/callback}
+# The festival builds its callback from its public URL, so the vendor must register that one.
+festival_url=${FESTIVAL_PUBLIC_URL:-http://$festival_addr}
+festival_url=${festival_url%/}
+export VENDOR_REDIRECT_URI=${VENDOR_REDIRECT_URI:-$festival_url/auth/vendor/callback}
 
 if [[ -t 2 ]]; then
     say() { printf '\033[1m[run]\033[0m %s\n' "$*" >&2; }
@@ -140,7 +144,7 @@ done
 
 cat >&2 <<EOF
 
-  Wristband festival:  http://$festival_addr/
+  Wristband festival:  $festival_url/
 EOF
 if has_package ticket-vendor; then
     printf '  Ticket vendor:       http://%s/\n' "$vendor_addr" >&2

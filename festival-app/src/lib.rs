@@ -45,7 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -240,6 +240,12 @@ impl App {
                 self.sessions.clone(),
                 &self.state.settings,
                 self.idle_minutes,
+            ))
+            .layer(middleware::map_response_with_state(
+                self.state.settings.clone(),
+                |State(settings): State<Arc<Settings>>, response: Response| async move {
+                    session::complete_cookie_removal(&settings, response)
+                },
             ))
             .layer(middleware::map_response(page_headers))
             .with_state(self.state.clone());

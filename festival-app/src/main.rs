@@ -7,7 +7,7 @@
 //! `FESTIVAL_INSECURE_COOKIES`, `FESTIVAL_SESSION_IDLE_MINUTES`, `FESTIVAL_SESSION_MAX_HOURS`,
 //! `FESTIVAL_MAX_CONCURRENT_HASHES`, `FESTIVAL_MAX_WAITING_HASHES`, `VENDOR_ISSUER`,
 //! `VENDOR_CLIENT_ID`, `VENDOR_CLIENT_SECRET` (see `.env.example`), and `RUST_LOG` for the log
-//! filter (default `festival_app=info,tower_http=info`).
+//! filter (default `festival_app=info,wristband_oidc=info,wristband_passwords=info,tower_http=info`).
 
 use std::io::IsTerminal as _;
 
@@ -22,10 +22,11 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         // Colours for a person at a terminal; plain text for files, pipes and log collectors.
         .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("festival_app=info,tower_http=info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new(
+                "festival_app=info,wristband_oidc=info,wristband_passwords=info,tower_http=info",
+            )
+        }))
         .init();
 
     let addr = config.addr;

@@ -243,7 +243,8 @@ async fn pass_gate(
     let next = session::safe_next(&form.next)
         .unwrap_or(session::DEFAULT_AFTER_LOGIN)
         .to_owned();
-    let user = state.store.find_user(&form.username).await?;
+    // Trimmed as at the ticket shop, so a stray space typed at either form changes nothing.
+    let user = state.store.find_user(form.username.trim()).await?;
     let stored = user.as_ref().and_then(|user| user.password_hash.clone());
     let password = Password::new(form.password);
     // An unknown username, an account without a password and a wrong password all cost one

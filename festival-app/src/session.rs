@@ -8,9 +8,10 @@ use wristband_axum::IdentitySlot;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::{Cookie, SameSite};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 use wristband_tokens::Wristband;
@@ -80,6 +81,41 @@ pub fn layer(
             idle_minutes.max(1),
         ))))
         .with_always_save(true)
+}
+
+/// Gives the session cookie's *removal* (sent at logout and at the absolute timeout) the same
+/// attributes as the cookie itself.
+///
+/// tower-sessions builds the removal from the cookie the browser sent, which carries only a name
+/// and a value, so it goes out without `Secure`. A browser ignores a `__Host-` cookie without
+/// `Secure`, removal included, and would keep the dead cookie. The server-side session is gone
+/// either way; this makes the browser forget it too.
+pub fn complete_cookie_removal(settings: &Settings, mut response: Response) -> Response {
+    let name = settings.cookie_name();
+    let headers = response.headers_mut();
+    let mut fixed = Vec::new();
+    for value in headers.get_all(header::SET_COOKIE) {
+        let Some(mut cookie) = value.to_str().ok().and_then(|v| Cookie::parse(v).ok()) else {
+            fixed.push(value.clone());
+            continue;
+        };
+        let removal = cookie.name() == name && cookie.max_age().is_some_and(|age| age.is_zero());
+        if removal {
+            cookie.set_secure(settings.secure_cookies);
+            cookie.set_http_only(true);
+            cookie.set_same_site(SameSite::Lax);
+            cookie.set_path("/");
+        }
+        match HeaderValue::from_str(&cookie.to_string()) {
+            Ok(rewritten) if removal => fixed.push(rewritten),
+            _ => fixed.push(value.clone()),
+        }
+    }
+    headers.remove(header::SET_COOKIE);
+    for value in fixed {
+        headers.append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// Logs `user` in to `session`: rotates the session id, mints their wristband token and a new

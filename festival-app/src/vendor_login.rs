@@ -219,6 +219,11 @@ async fn callback(
     // Single use: whatever happens next, this session's pending login is gone, so the same
     // callback (or a forged one) cannot be tried against it twice.
     let pending: Option<Pending> = visit.session.remove(PENDING_KEY).await?;
+    if pending.is_some() {
+        // Saved now, not at the end of the request: tower-sessions saves nothing after a 5xx,
+        // and a provider-side failure answers 502, which would leave the login replayable.
+        visit.session.save().await?;
+    }
     let next = pending
         .as_ref()
         .map_or(session::DEFAULT_AFTER_LOGIN, |pending| {

@@ -367,6 +367,28 @@ async fn logout_destroys_the_session_so_the_old_cookie_opens_nothing() {
 }
 
 #[tokio::test]
+async fn over_https_the_logout_removal_cookie_is_one_the_browser_will_accept() {
+    let festival = TestApp::with(|config| {
+        config.public_url = Some("https://festival.example".to_owned());
+        config.insecure_cookies = false;
+        config.demo = true;
+    })
+    .await;
+    let mut browser = festival.logged_in("alice", "green-wristband-demo").await;
+    let page = browser.get("/wristband").await;
+    let response = browser
+        .post_form("/logout", &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let removal = response.header(header::SET_COOKIE);
+    // A `__Host-` cookie without `Secure` is ignored by browsers, removals included.
+    assert!(removal.starts_with("__Host-wristband=;"), "{removal}");
+    for attribute in ["Max-Age=0", "Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(removal.contains(attribute), "{removal} has {attribute}");
+    }
+}
+
+#[tokio::test]
 async fn logout_without_the_csrf_token_is_refused_and_keeps_the_session() {
     let festival = TestApp::demo().await;
     let mut browser = festival.logged_in("alice", "green-wristband-demo").await;

@@ -5,10 +5,13 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse as _;
 use common::{Browser, FAST_HASHING, NOON, Page, send, test_config};
 use festival_app::{Config, Inject, StartupError, build_with};
 use ticket_vendor::{VendorConfig, VendorState};
@@ -32,6 +35,16 @@ struct World {
 
 /// A demo festival whose vendor login talks to an in-process demo vendor.
 async fn world(configure: impl FnOnce(&mut Config)) -> World {
+    world_with_back_channel(configure, |vendor| vendor).await
+}
+
+/// As [`world`], with the festival's back channel to the vendor (discovery, keys, the code
+/// exchange) passed through `back_channel`, for provider failures. The browser still sees the
+/// vendor as it is.
+async fn world_with_back_channel(
+    configure: impl FnOnce(&mut Config),
+    back_channel: impl FnOnce(Router) -> Router,
+) -> World {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut config = test_config(&dir);
     configure(&mut config);
@@ -55,7 +68,7 @@ async fn world(configure: impl FnOnce(&mut Config)) -> World {
     .await
     .expect("the app starts")
     .with_vendor_transport(Arc::new(ServiceTransport::<Router, Body>::new(
-        vendor.clone(),
+        back_channel(vendor.clone()),
     )));
     let router = app.router();
     World {
@@ -220,6 +233,54 @@ async fn a_malformed_callback_is_refused_at_the_gate_and_spends_the_login() {
         answer
             .text()
             .contains("does not belong to a login you started")
+    );
+}
+
+#[tokio::test]
+async fn a_provider_failure_at_the_code_exchange_ends_at_the_gate_and_spends_the_login() {
+    let down = Arc::new(AtomicBool::new(false));
+    let switch = down.clone();
+    let mut world = world_with_back_channel(
+        |_| {},
+        move |vendor| {
+            vendor.layer(middleware::from_fn(
+                move |request: Request<Body>, next: Next| {
+                    let down = switch.load(Ordering::SeqCst) && request.uri().path() == "/token";
+                    async move {
+                        if down {
+                            StatusCode::SERVICE_UNAVAILABLE.into_response()
+                        } else {
+                            next.run(request).await
+                        }
+                    }
+                },
+            ))
+        },
+    )
+    .await;
+    let authorization_url = world.start().await;
+    let callback = world
+        .log_in_at_vendor(&authorization_url, "carol", "vendor-green-demo")
+        .await;
+
+    down.store(true, Ordering::SeqCst);
+    let answer = world.festival.get(&target(&callback)).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
+    assert!(answer.body.contains("action=\"/gate\""), "the gate page");
+    let wristband = world.festival.get("/wristband").await;
+    assert_eq!(wristband.status, StatusCode::SEE_OTHER, "not logged in");
+
+    // The provider is back and the code was never spent there, but the festival's half of
+    // the login is gone: the same callback cannot be tried twice.
+    down.store(false, Ordering::SeqCst);
+    let replay = world.festival.get(&target(&callback)).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", replay.body);
+    assert!(replay.text().contains("already been used or has expired"));
+    let wristband = world.festival.get("/wristband").await;
+    assert_eq!(
+        wristband.status,
+        StatusCode::SEE_OTHER,
+        "still not logged in"
     );
 }
 

@@ -546,6 +546,49 @@ async fn me_with_a_malformed_authorization_header_is_400_invalid_request() {
 }
 
 #[tokio::test]
+async fn a_token_sent_in_the_header_and_the_query_is_400_invalid_request() {
+    let festival = Festival::new();
+    let token = festival.token("alice", "green-wristband-demo").await;
+    let answer = festival
+        .get(
+            &format!("/api/stages/main?access_token={token}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some(
+            r#"Bearer realm="wristband", error="invalid_request", error_description="Send the access token one way only: in the Authorization header""#
+        )
+    );
+    assert_eq!(answer.body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_400_invalid_request() {
+    let festival = Festival::new();
+    let token = festival.token("bob", "gold-wristband-demo").await;
+    let bearer = format!("Bearer {token}");
+    let answer = send(
+        festival.router(),
+        Request::get("/api/backstage")
+            .header(header::AUTHORIZATION, &bearer)
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some(
+            r#"Bearer realm="wristband", error="invalid_request", error_description="Send exactly one Authorization header""#
+        )
+    );
+}
+
+#[tokio::test]
 async fn me_with_basic_credentials_is_401_with_a_bare_challenge() {
     let festival = Festival::new();
     let answer = send(
@@ -677,6 +720,28 @@ async fn backstage_with_an_expired_gold_token_is_401_invalid_token() {
     let answer = festival.get("/api/backstage", Some(&token)).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.header("www-authenticate"), Some(EXPIRED_CHALLENGE));
+}
+
+#[tokio::test]
+async fn a_stage_with_an_expired_token_is_401_invalid_token() {
+    let festival = Festival::new();
+    let token = festival.token("alice", "green-wristband-demo").await;
+    festival.clock.advance(15 * 60 + 30);
+    let answer = festival.get("/api/stages/main", Some(&token)).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.header("www-authenticate"), Some(EXPIRED_CHALLENGE));
+}
+
+#[tokio::test]
+async fn a_stage_with_a_forged_token_is_401_invalid_token() {
+    let festival = Festival::new();
+    let token = festival.token("alice", "green-wristband-demo").await;
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let flipped = if signature.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{signed}.{flipped}{}", &signature[1..]);
+    let answer = festival.get("/api/stages/main", Some(&forged)).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.header("www-authenticate"), Some(FORGED_CHALLENGE));
 }
 
 // ---- Outside the table ----

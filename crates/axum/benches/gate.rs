@@ -65,28 +65,40 @@ fn gate(c: &mut Criterion) {
     };
     let gold = token(Wristband::Gold, "stages backstage");
     let green = token(Wristband::Green, "stages");
-    let app = router(Verifier::new(key.key_set(), config, clock));
+    let verifier = Verifier::new(key.key_set(), config, clock);
+    let app = router(verifier.clone());
+    // As the festival app runs it: tokens that fully verified once are looked up after that.
+    let cached_app = router(verifier.with_cache(1024));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a tokio runtime");
 
     let mut group = c.benchmark_group("gate");
     let cases = [
-        ("open_route", "/open", None, StatusCode::OK),
+        ("open_route", &app, "/open", None, StatusCode::OK),
         (
             "bearer_and_scope",
+            &app,
+            "/backstage",
+            Some(gold.as_str()),
+            StatusCode::OK,
+        ),
+        (
+            "bearer_and_scope_cached",
+            &cached_app,
             "/backstage",
             Some(gold.as_str()),
             StatusCode::OK,
         ),
         (
             "missing_scope_403",
+            &app,
             "/backstage",
             Some(green.as_str()),
             StatusCode::FORBIDDEN,
         ),
     ];
-    for (name, path, token, expected) in cases {
+    for (name, app, path, token, expected) in cases {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 let response = app

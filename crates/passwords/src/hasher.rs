@@ -1,6 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use argon2::password_hash::phc;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
@@ -11,6 +11,11 @@ use crate::Password;
 
 /// Length of the random salt in bytes (128 bits, as the OWASP cheat sheet and RFC 9106 advise).
 const SALT_BYTES: usize = 16;
+
+/// What the dummy hash for unknown usernames is made from (see
+/// [`PasswordHasher::verify_unknown_user`]).
+const DUMMY_PASSWORD: &str = "wristband: the password of nobody";
+const DUMMY_SALT: &[u8] = b"wristband-dummy!";
 
 /// The cost parameters of argon2id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +191,7 @@ pub struct PasswordHasher {
     params: HashParams,
     argon2: Argon2<'static>,
     entropy: Arc<dyn Entropy>,
-    dummy: Arc<OnceLock<PasswordHash>>,
+    dummy: Arc<PasswordHash>,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -215,12 +220,19 @@ impl PasswordHasher {
     /// [`HashError::Parameters`] if argon2 does not accept `params`.
     pub fn new(params: HashParams, entropy: Arc<dyn Entropy>) -> Result<Self, HashError> {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
-        Ok(Self {
+        let mut hasher = Self {
             params,
             argon2,
             entropy,
-            dummy: Arc::new(OnceLock::new()),
-        })
+            dummy: Arc::new(PasswordHash(String::new())),
+        };
+        // Made now, once, so that the first unknown username costs one argon2id run like every
+        // later one, instead of two (make the dummy, then check against it) that a stopwatch
+        // could tell apart. Its salt is fixed: the dummy guards no account, and a fixed salt
+        // leaves the injected entropy, and so every real salt, untouched.
+        let dummy = hasher.hash_with_salt(&Password::new(DUMMY_PASSWORD), DUMMY_SALT)?;
+        hasher.dummy = Arc::new(dummy);
+        Ok(hasher)
     }
 
     /// The parameters new hashes are made with.
@@ -327,8 +339,7 @@ impl PasswordHasher {
     ///
     /// # Errors
     ///
-    /// Always [`VerifyError::InvalidCredentials`], unless the dummy hash cannot be made
-    /// ([`VerifyError::Unexpected`]).
+    /// Always [`VerifyError::InvalidCredentials`].
     pub fn verify_unknown_user(&self, password: &Password) -> Result<(), VerifyError> {
         self.verify_unknown_user_reusing(password, &mut HashMemory::new())
     }
@@ -338,17 +349,8 @@ impl PasswordHasher {
         password: &Password,
         memory: &mut HashMemory,
     ) -> Result<(), VerifyError> {
-        let dummy = match self.dummy.get() {
-            Some(dummy) => dummy,
-            None => {
-                let made = self
-                    .hash(&Password::new("wristband: the password of nobody"))
-                    .map_err(VerifyError::Unexpected)?;
-                self.dummy.get_or_init(|| made)
-            }
-        };
         // The outcome is thrown away: even a password that matched the dummy is refused.
-        let _ = self.verify_reusing(password, dummy, memory);
+        let _ = self.verify_reusing(password, &self.dummy, memory);
         Err(VerifyError::InvalidCredentials)
     }
 
@@ -460,6 +462,37 @@ mod tests {
             hasher.verify_unknown_user(&Password::new("wristband: the password of nobody")),
             Err(VerifyError::InvalidCredentials)
         ));
+    }
+
+    #[test]
+    fn an_unknown_user_costs_one_full_check_against_a_dummy_made_in_advance() {
+        let hasher = hasher();
+        // Made at construction, at the current parameters.
+        assert_eq!(hasher.dummy.scheme(), "$argon2id$v=19$m=19456,t=2,p=1");
+        assert!(hasher.dummy.parts().unwrap().hash.is_some());
+        // The check runs argon2id in the memory it is lent: proof that the work was done.
+        let mut memory = HashMemory::new();
+        assert!(matches!(
+            hasher.check_reusing(&Password::new("guess"), None, &mut memory),
+            Err(VerifyError::InvalidCredentials)
+        ));
+        assert_eq!(memory.len_bytes(), 19_456 * 1024);
+        // Even the dummy's own password opens nothing.
+        assert!(matches!(
+            hasher.check(&Password::new(DUMMY_PASSWORD), None),
+            Err(VerifyError::InvalidCredentials)
+        ));
+    }
+
+    #[test]
+    fn making_the_dummy_draws_nothing_from_the_salt_source() {
+        let a = PasswordHasher::new(HashParams::OWASP, Arc::new(SeededEntropy::new(1))).unwrap();
+        let b = PasswordHasher::new(HashParams::OWASP, Arc::new(SeededEntropy::new(1))).unwrap();
+        a.check(&Password::new("x"), None).unwrap_err();
+        assert_eq!(
+            a.hash(&Password::new("pw")).unwrap(),
+            b.hash(&Password::new("pw")).unwrap()
+        );
     }
 
     #[test]

@@ -173,10 +173,19 @@ impl HashingPool {
         // finishes (or is skipped), even if the request that asked for it is cancelled.
         let (reply, outcome) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            let _admission = admission;
             // A request that went away meanwhile (client disconnected, timeout) needs no hash.
-            if !reply.is_closed() {
-                let _ = reply.send(work(memory));
+            if reply.is_closed() {
+                return;
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| work(memory)));
+            // The slot is free before the caller hears back, so it can ask again at once.
+            drop(admission);
+            match outcome {
+                Ok(outcome) => {
+                    let _ = reply.send(outcome);
+                }
+                // Dropping the reply tells the caller `Aborted`; the worker lives on.
+                Err(_) => tracing::error!("a password hashing job panicked"),
             }
         });
         self.jobs.send(job).map_err(|_| PoolError::Aborted)?;
@@ -199,12 +208,8 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
         let Ok(job) = next else {
             return;
         };
-        // A panicking job drops its reply, so its caller sees `Aborted`; the worker, and the
-        // memory it keeps, live on for the next job.
-        if catch_unwind(AssertUnwindSafe(|| job(&mut memory))).is_err() {
-            tracing::error!("a password hashing job panicked");
-            memory = HashMemory::new();
-        }
+        // Jobs catch their own panics (see `HashingPool::run`), so a worker never dies of one.
+        job(&mut memory);
     }
 }
 
@@ -277,7 +282,8 @@ mod tests {
             .run(|_memory| -> Result<(), ()> { panic!("a job that fails its worker") })
             .await;
         assert!(matches!(outcome, Err(PoolError::Aborted)));
-        assert!(pool.hash(Password::new("still-working")).await.is_ok());
+        let again = pool.hash(Password::new("still-working")).await;
+        assert!(again.is_ok(), "{again:?}");
         assert_eq!(pool.admitted.load(Ordering::SeqCst), 0);
     }
 
@@ -317,10 +323,10 @@ mod tests {
         assert!(peak.load(Ordering::SeqCst) <= 2);
     }
 
-    /// Runs futures side by side on the current task, as `futures::future::join_all` would.
-    async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+    /// Runs the futures side by side, each as its own task, and collects their outputs.
+    async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
     where
-        F: Send + 'static,
+        F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let handles: Vec<_> = futures.map(tokio::spawn).collect();

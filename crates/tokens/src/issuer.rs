@@ -16,7 +16,7 @@ pub struct TokenConfig {
     /// The `aud` value: the API the tokens are for.
     pub audience: String,
     /// Lifetime of an access token in seconds. Short, because a bearer token cannot be taken
-    /// back once stolen: RFC 9700 §2.2 and §4.14 recommend keeping access tokens short-lived.
+    /// back once stolen: RFC 6750 §5.3 asks for short-lived bearer tokens.
     pub ttl_seconds: u64,
     /// Clock skew tolerated by the verifier, in seconds.
     pub leeway_seconds: u64,

@@ -471,5 +471,8 @@ fn clones_share_one_cache() {
     let clone = gate.verifier.clone();
     clone.verify(issued.access_token.expose()).unwrap();
     assert_eq!(gate.verifier.cached_tokens(), 1);
-    assert_eq!(gate.verifier.verify("not.a.token"), clone.verify("not.a.token"));
+    assert_eq!(
+        gate.verifier.verify("not.a.token"),
+        clone.verify("not.a.token")
+    );
 }

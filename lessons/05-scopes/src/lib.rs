@@ -121,6 +121,13 @@ pub async fn transcript() -> String {
 
     t.heading("Step 2: Bob, gold wristband");
     let bob = log_in(&mut t, &app, "bob", "gold-wristband-demo", None).await;
+    t.say("Gold includes everything green does. The main stage first:");
+    t.send(
+        &app,
+        request::bearer(request::get("/api/stages/main"), &bob),
+    )
+    .await;
+    t.say("And the door Alice could not pass:");
     t.send(&app, request::bearer(request::get("/api/backstage"), &bob))
         .await;
 
