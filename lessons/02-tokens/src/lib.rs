@@ -12,6 +12,7 @@ use ed25519_dalek::Signer as _;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use wristband_axum::{AuthError, DEFAULT_REALM};
 use wristband_inject::{FixedClock, SeededEntropy};
 use wristband_tokens::{Issuer, SigningKey, TokenConfig, TokenError, Verifier, Wristband};
 
@@ -296,11 +297,14 @@ fn attempt(out: &mut String, verifier: &Verifier, what: &str, token: &str) {
     }
 }
 
-/// The response a server built on this verifier sends (RFC 6750 §3.1).
+/// The response a server built on this verifier sends (RFC 6750 §3.1): the status and challenge
+/// come from `wristband-axum`, the same code the festival's API answers with.
 fn http_answer(err: &TokenError) -> String {
+    let refusal = AuthError::InvalidToken(err.clone());
     format!(
-        "401, WWW-Authenticate: Bearer realm=\"wristband\", error=\"invalid_token\", error_description=\"{}\"",
-        err.description()
+        "{}, WWW-Authenticate: {}",
+        refusal.status().as_u16(),
+        refusal.challenge(DEFAULT_REALM).to_str().unwrap_or("[not ASCII]")
     )
 }
 
