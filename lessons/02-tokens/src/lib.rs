@@ -304,7 +304,10 @@ fn http_answer(err: &TokenError) -> String {
     format!(
         "{}, WWW-Authenticate: {}",
         refusal.status().as_u16(),
-        refusal.challenge(DEFAULT_REALM).to_str().unwrap_or("[not ASCII]")
+        refusal
+            .challenge(DEFAULT_REALM)
+            .to_str()
+            .unwrap_or("[not ASCII]")
     )
 }
 
