@@ -152,6 +152,16 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         None => DatabaseLocation::file(config.data_dir.join("festival.db")),
     };
     let database = location.path();
+    // A `DATABASE_URL` may name a file in a folder that does not exist yet (`data/` on a fresh
+    // checkout); SQLite creates files, not folders.
+    if let Some(folder) = database.parent().filter(|folder| {
+        config.database_url.is_some()
+            && !location.is_in_memory()
+            && !folder.as_os_str().is_empty()
+            && !folder.exists()
+    }) {
+        create_data_dir(folder)?;
+    }
     let opening = |source| StartupError::Database {
         path: database.clone(),
         source,
@@ -470,7 +480,7 @@ async fn log_request(mut request: Request, next: Next) -> Response {
         path,
         status = response.status().as_u16(),
         latency_ms = format_args!("{latency_ms:.1}"),
-        user = user.get().as_deref(),
+        user = user.take().as_deref(),
         "request"
     );
     response

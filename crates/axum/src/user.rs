@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 use wristband_scopes::ScopeSet;
 use wristband_tokens::{Claims, TokenError, Verifier, Wristband};
 
-use crate::bearer::{bearer_token, log_refusal};
+use crate::bearer::{bearer_token_str, log_refusal};
 use crate::{AuthError, AuthRejection, DEFAULT_REALM};
 
 /// What the bearer extractors need from an application's state: the [`Verifier`], and the realm
@@ -75,8 +75,8 @@ pub struct CurrentUser {
     pub wristband: Wristband,
     /// The scopes the token grants.
     pub scopes: ScopeSet,
-    /// Every verified claim, including `jti` for logging.
-    pub claims: Claims,
+    /// Every verified claim, including `jti` for logging. Shared with the verifier's cache.
+    pub claims: Arc<Claims>,
 }
 
 impl CurrentUser {
@@ -87,7 +87,7 @@ impl CurrentUser {
     /// [`AuthError::InvalidToken`] if the verifier refuses the token, or if its `scope` claim
     /// names a scope this service does not know: a token is trusted whole or not at all.
     pub fn from_token(verifier: &Verifier, token: &str) -> Result<Self, AuthError> {
-        let claims = verifier.verify(token)?;
+        let claims = verifier.verify_shared(token)?;
         let scopes = ScopeSet::parse(&claims.scope)
             .map_err(|unknown| TokenError::InvalidClaims(unknown.to_string()))?;
         Ok(Self {
@@ -106,8 +106,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let user = bearer_token(&parts.headers, &parts.uri)
-            .and_then(|token| Self::from_token(state.verifier(), token.expose()))
+        let user = bearer_token_str(&parts.headers, &parts.uri)
+            .and_then(|token| Self::from_token(state.verifier(), token))
             .map_err(|error| {
                 log_refusal(&error);
                 AuthRejection::new(error, state.realm())
@@ -138,6 +138,15 @@ impl IdentitySlot {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *slot = Some(username.to_owned());
+    }
+
+    /// Takes the recorded username out of the slot, leaving it empty: for the one reader at
+    /// the end of the request.
+    pub fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     /// The recorded username, if a handler verified one.

@@ -67,9 +67,11 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
-/// Makes wristband tokens.
+/// Makes wristband tokens. Cheap to clone: clones share one key and configuration.
 #[derive(Clone)]
-pub struct Issuer {
+pub struct Issuer(Arc<IssuerParts>);
+
+struct IssuerParts {
     key: SigningKey,
     config: TokenConfig,
     clock: Arc<dyn Clock>,
@@ -79,8 +81,8 @@ pub struct Issuer {
 impl fmt::Debug for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Issuer")
-            .field("kid", &self.key.kid())
-            .field("config", &self.config)
+            .field("kid", &self.0.key.kid())
+            .field("config", &self.0.config)
             .finish_non_exhaustive()
     }
 }
@@ -93,17 +95,17 @@ impl Issuer {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Self {
-        Self {
+        Self(Arc::new(IssuerParts {
             key,
             config,
             clock,
             entropy,
-        }
+        }))
     }
 
     /// The configuration tokens are issued under.
     pub fn config(&self) -> &TokenConfig {
-        &self.config
+        &self.0.config
     }
 
     /// Issues a token for `subject` wearing `wristband`, granting `scope` (space-separated).
@@ -121,14 +123,14 @@ impl Issuer {
         wristband: Wristband,
         scope: &str,
     ) -> Result<IssuedToken, IssueError> {
-        let now = self.clock.now();
+        let now = self.0.clock.now();
         let mut id = [0u8; 16];
-        self.entropy.fill(&mut id);
+        self.0.entropy.fill(&mut id);
         let claims = Claims {
-            iss: self.config.issuer.clone(),
+            iss: self.0.config.issuer.clone(),
             sub: subject.to_owned(),
-            aud: self.config.audience.clone(),
-            exp: now + self.config.ttl_seconds,
+            aud: self.0.config.audience.clone(),
+            exp: now + self.0.config.ttl_seconds,
             iat: now,
             nbf: now,
             jti: URL_SAFE_NO_PAD.encode(id),
@@ -139,14 +141,14 @@ impl Issuer {
 
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-        header.kid = Some(self.key.kid().to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
+        header.kid = Some(self.0.key.kid().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, self.0.key.encoding_key())
             .map_err(|err| IssueError::Signing(err.to_string()))?;
 
         Ok(IssuedToken {
             access_token: AccessToken(token),
             claims,
-            expires_in: self.config.ttl_seconds,
+            expires_in: self.0.config.ttl_seconds,
         })
     }
 }

@@ -15,21 +15,28 @@ use crate::{ACCESS_TOKEN_TYPE, Claims, KeySet, TokenConfig, TokenError};
 /// processing we do not do (RFC 8725 §3.10, RFC 7515 §4.1.11). A wristband never carries them.
 const REFUSED_HEADER_PARAMETERS: [&str; 5] = ["jku", "jwk", "x5u", "x5c", "crit"];
 
-/// Checks wristband tokens. Cheap to clone and share between requests.
+/// Checks wristband tokens. Cheap to clone and share between requests: clones share one set
+/// of keys and settings (and one cache), so a web framework that clones its state for every
+/// request copies two pointers, not the key set.
 #[derive(Clone)]
 pub struct Verifier {
+    settings: Arc<Settings>,
+    cache: Option<Arc<VerifiedCache>>,
+}
+
+/// What every clone of a [`Verifier`] shares, fixed when it is built.
+struct Settings {
     keys: KeySet,
     config: TokenConfig,
     clock: Arc<dyn Clock>,
     validation: Validation,
-    cache: Option<Arc<VerifiedCache>>,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("keys", &self.keys)
-            .field("config", &self.config)
+            .field("keys", &self.settings.keys)
+            .field("config", &self.settings.config)
             .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
@@ -51,10 +58,12 @@ impl Verifier {
         validation.validate_nbf = false;
         validation.leeway = 0;
         Self {
-            keys,
-            config,
-            clock,
-            validation,
+            settings: Arc::new(Settings {
+                keys,
+                config,
+                clock,
+                validation,
+            }),
             cache: None,
         }
     }
@@ -85,7 +94,7 @@ impl Verifier {
 
     /// The issuer and audience this verifier expects.
     pub fn config(&self) -> &TokenConfig {
-        &self.config
+        &self.settings.config
     }
 
     /// Verifies `token` and returns its claims.
@@ -98,8 +107,18 @@ impl Verifier {
     ///
     /// A [`TokenError`] naming the first check that failed.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_shared(token).map(Arc::unwrap_or_clone)
+    }
+
+    /// [`Verifier::verify`], with the claims behind an [`Arc`]: a token served from the cache
+    /// then costs no copy of its claims. Request extractors use this one.
+    ///
+    /// # Errors
+    ///
+    /// A [`TokenError`] naming the first check that failed.
+    pub fn verify_shared(&self, token: &str) -> Result<Arc<Claims>, TokenError> {
         let Some(cache) = &self.cache else {
-            return self.verify_in_full(token);
+            return self.verify_in_full(token).map(Arc::new);
         };
         if let Some(claims) = cache.get(token) {
             return match self.check_times(&claims) {
@@ -110,7 +129,7 @@ impl Verifier {
                 }
             };
         }
-        let claims = self.verify_in_full(token)?;
+        let claims = Arc::new(self.verify_in_full(token)?);
         cache.insert(token, &claims, |claims| self.check_times(claims).is_ok());
         Ok(claims)
     }
@@ -135,10 +154,10 @@ impl Verifier {
         let key = header
             .get("kid")
             .and_then(Value::as_str)
-            .and_then(|kid| self.keys.get(kid))
+            .and_then(|kid| self.settings.keys.get(kid))
             .ok_or(TokenError::UnknownKey)?;
 
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.settings.validation)
             .map_err(|err| map_error(err.into_kind()))?
             .claims;
         self.check_times(&claims)?;
@@ -147,8 +166,8 @@ impl Verifier {
 
     /// Expiry and not-before against the injected clock, with the configured leeway.
     fn check_times(&self, claims: &Claims) -> Result<(), TokenError> {
-        let now = self.clock.now();
-        let leeway = self.config.leeway_seconds;
+        let now = self.settings.clock.now();
+        let leeway = self.settings.config.leeway_seconds;
         if now >= claims.exp.saturating_add(leeway) {
             return Err(TokenError::Expired);
         }
@@ -162,8 +181,15 @@ impl Verifier {
 /// Tokens that passed every check, keyed by the whole token text.
 struct VerifiedCache {
     capacity: usize,
-    entries: Mutex<HashMap<Box<str>, Claims>>,
+    entries: Mutex<HashMap<Box<str>, Arc<Claims>, TokenHasher>>,
 }
+
+/// The key of every lookup is a whole token, a few hundred bytes hashed on every gated
+/// request. foldhash does that several times faster than std's SipHash. Its weaker guarantee
+/// against crafted collisions costs nothing here: only tokens that passed every check are ever
+/// inserted, and nobody can make those without the signing key, so a client can choose what
+/// it looks up but not what it would collide with.
+type TokenHasher = foldhash::quality::RandomState;
 
 impl fmt::Debug for VerifiedCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,11 +202,14 @@ impl VerifiedCache {
     fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            entries: Mutex::new(HashMap::with_capacity(capacity.min(1024))),
+            entries: Mutex::new(HashMap::with_capacity_and_hasher(
+                capacity.min(1024),
+                TokenHasher::default(),
+            )),
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Claims>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<Claims>, TokenHasher>> {
         // The map is only ever changed by single inserts and removes, so a panic elsewhere
         // cannot leave it half-written.
         self.entries
@@ -192,7 +221,7 @@ impl VerifiedCache {
         self.entries().len()
     }
 
-    fn get(&self, token: &str) -> Option<Claims> {
+    fn get(&self, token: &str) -> Option<Arc<Claims>> {
         self.entries().get(token).cloned()
     }
 
@@ -200,7 +229,7 @@ impl VerifiedCache {
         self.entries().remove(token);
     }
 
-    fn insert(&self, token: &str, claims: &Claims, still_valid: impl Fn(&Claims) -> bool) {
+    fn insert(&self, token: &str, claims: &Arc<Claims>, still_valid: impl Fn(&Claims) -> bool) {
         let mut entries = self.entries();
         if entries.len() >= self.capacity {
             entries.retain(|_, claims| still_valid(claims));
