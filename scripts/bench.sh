@@ -12,7 +12,8 @@
 #   1. criterion micro-benchmarks: argon2id hash and verify, token issue and verify, the bearer
 #      and scope check through a router;
 #   2. gate overhead: the festival app under wrk, GET /health against
-#      GET /api/backstage with a gold wristband, same concurrency, same duration, same run;
+#      GET /api/backstage with a gold wristband, same concurrency, same duration, same run,
+#      in two rounds ordered open, gated, gated, open so that drift cancels out;
 #   3. login storm: 64 clients POSTing to /token for 30 s while a light client samples
 #      GET /api/backstage latency; the server's peak RSS; every status code counted;
 #   4. developer loop: a cold `cargo build` of the workspace (in target/bench-cold, so the main
@@ -59,7 +60,7 @@ if [[ $mode == quick ]]; then
     storm_s=3 storm_clients=8
     criterion_args=(--warm-up-time 0.2 --measurement-time 0.5 --sample-size 10 --noplot)
 else
-    warmup_s=3 phase_s=15 gate_connections=32
+    warmup_s=3 phase_s=10 gate_connections=32
     storm_s=30 storm_clients=64
     criterion_args=(--noplot)
 fi
@@ -246,14 +247,19 @@ gate_phase() { # name, url, extra wrk arguments
     cpu_before=$(cpu_seconds) wall_before=$(now)
     BENCH_ROLE=gate run_wrk "$name" -t1 -c"$gate_connections" -d"${phase_s}s" --latency \
         -s scripts/bench/wrk.lua "$@" "$url"
-    record "${name}_server_cpu_share" "$(python3 -c 'import sys; a = [float(x) for x in sys.argv[1:]]; print("%.3f" % ((a[1] - a[0]) / (a[3] - a[2])))' \
-        "$cpu_before" "$(cpu_seconds)" "$wall_before" "$(now)")"
+    record "${name}_server_cpu_seconds" "$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$cpu_before" "$(cpu_seconds)")"
+    record "${name}_wall_seconds" "$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$wall_before" "$(now)")"
 }
-say "gate overhead: $gate_connections connections, ${phase_s} s per route after ${warmup_s} s warm-up..."
+# Two rounds per route in the order open, gated, gated, open (an "ABBA" design): a machine
+# that slows down or speeds up steadily during the run then weighs on both routes alike,
+# instead of favouring whichever route ran first. The report adds the rounds up.
+say "gate overhead: $gate_connections connections, 2 rounds of ${phase_s} s per route (open, gated, gated, open), each after ${warmup_s} s warm-up..."
 record gate_connections "$gate_connections"
 record phase_seconds "$phase_s"
-gate_phase gate-open "$base/health"
-gate_phase gate-gated "$base/api/backstage" -H "$auth"
+gate_phase gate-open-1 "$base/health"
+gate_phase gate-gated-1 "$base/api/backstage" -H "$auth"
+gate_phase gate-gated-2 "$base/api/backstage" -H "$auth"
+gate_phase gate-open-2 "$base/health"
 
 # --- 3. Login storm ---------------------------------------------------------------------------
 
