@@ -116,6 +116,11 @@ impl DatabaseLocation {
         }
     }
 
+    /// Whether the database lives in memory only, with nothing on disk.
+    pub fn is_in_memory(&self) -> bool {
+        self.in_memory
+    }
+
     /// The database file's path.
     pub fn path(&self) -> PathBuf {
         self.options.get_filename().to_path_buf()

@@ -278,9 +278,23 @@ async fn callback(
             )
             .await;
         }
-        Err(LinkError::Store(err)) => return Err(err.into()),
-        Err(err @ (LinkError::NoFreeUsername | LinkError::Unexpected(_))) => {
-            return Err(AppError::internal(format!("vendor account: {err}")));
+        Err(err) => {
+            // The vendor vouched for the visitor, but the festival could not record the
+            // account: our failure, not theirs. Nobody is logged in; they may try again.
+            tracing::error!(
+                error = %err,
+                issuer = %identity.issuer,
+                "vendor login failed: the festival account could not be linked"
+            );
+            return gate_with_error(
+                &state,
+                &visit,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The ticket vendor vouched for you, but the festival could not open your \
+                 account just now. Nothing was saved; please try again in a moment.",
+                &next,
+            )
+            .await;
         }
     };
     session::log_in(&state, &visit.session, &user).await?;

@@ -209,7 +209,7 @@ fn ensure_built(package: &str, name: &str) -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", package, "--bin", name])
+        .args(["build", "--quiet", "--locked", "-p", package, "--bin", name])
         .args(if cfg!(debug_assertions) {
             &[][..]
         } else {
