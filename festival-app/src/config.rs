@@ -81,6 +81,20 @@ pub struct Config {
     #[arg(long, env = "FESTIVAL_TOKEN_CACHE", default_value_t = 4096)]
     pub token_cache: usize,
 
+    /// Failed logins allowed per username within the failure window, the gate and
+    /// `POST /token` counted together; further attempts for that username are refused (429,
+    /// with Retry-After) until the oldest failure leaves the window. 0 turns the throttle off.
+    #[arg(long, env = "FESTIVAL_LOGIN_MAX_FAILURES", default_value_t = 10)]
+    pub login_max_failures: u32,
+
+    /// Minutes a failed login counts against its username.
+    #[arg(
+        long,
+        env = "FESTIVAL_LOGIN_FAILURE_WINDOW_MINUTES",
+        default_value_t = 15
+    )]
+    pub login_failure_window_minutes: u32,
+
     /// Issuer URL of the OpenID Connect provider behind "Log in with the ticket vendor"
     /// (everything else is discovered from it). Without it the button is not shown. [default in
     /// demo mode: http://127.0.0.1:8081, the workspace's ticket vendor]
@@ -118,6 +132,8 @@ impl Config {
             max_concurrent_hashes: None,
             max_waiting_hashes: None,
             token_cache: 4096,
+            login_max_failures: 10,
+            login_failure_window_minutes: 15,
             vendor_issuer: None,
             vendor_client_id: crate::vendor_login::DEFAULT_VENDOR_CLIENT_ID.to_owned(),
             vendor_client_secret: None,

@@ -57,7 +57,9 @@ use tower_sessions_sqlx_store::SqliteStore;
 use utoipa_swagger_ui::SwaggerUi;
 use wristband_api::ApiState;
 use wristband_inject::{Clock, Entropy, OsEntropy, SystemClock};
-use wristband_passwords::{HashParams, HashingPool, Password, PasswordHasher, PoolConfig};
+use wristband_passwords::{
+    HashParams, HashingPool, LoginThrottle, Password, PasswordHasher, PoolConfig, ThrottleConfig,
+};
 use wristband_tokens::{Issuer, SigningKey, TokenConfig, Verifier, Wristband};
 
 pub use config::Config;
@@ -203,6 +205,17 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         verifier = verifier.with_cache(config.token_cache);
     }
 
+    let throttle = (config.login_max_failures > 0).then(|| {
+        LoginThrottle::new(
+            ThrottleConfig {
+                max_failures: config.login_max_failures,
+                window: Duration::from_secs(u64::from(config.login_failure_window_minutes) * 60),
+                ..ThrottleConfig::default()
+            },
+            inject.clock.clone(),
+        )
+    });
+
     if config.demo {
         seed_demo(&store, &passwords, inject.clock.now()).await?;
     }
@@ -212,6 +225,7 @@ pub async fn build_with(config: Config, inject: Inject) -> Result<App, StartupEr
         passwords,
         issuer,
         verifier,
+        throttle,
         clock: inject.clock,
         entropy: inject.entropy,
         vendor,
@@ -260,12 +274,17 @@ impl App {
             .layer(middleware::map_response(page_headers))
             .with_state(self.state.clone());
 
-        let api = wristband_api::router(ApiState::new(
+        let mut api_state = ApiState::new(
             Arc::new(self.state.store.clone()),
             self.state.passwords.clone(),
             self.state.issuer.clone(),
             self.state.verifier.clone(),
-        ));
+        );
+        if let Some(throttle) = &self.state.throttle {
+            // The same counts as the gate's: a guess costs the same budget at either door.
+            api_state = api_state.with_throttle(throttle.clone());
+        }
+        let api = wristband_api::router(api_state);
         // `/docs` serves Swagger UI (vendored: no CDN), reading `/openapi.json`. Its Authorize
         // button logs in through `POST /token`, the password flow the document declares.
         let docs = SwaggerUi::new("/docs").url("/openapi.json", wristband_api::openapi());

@@ -6,8 +6,10 @@
 //! `FESTIVAL_SIGNING_KEY_FILE`, `FESTIVAL_PUBLIC_URL`, `FESTIVAL_GOLD_QUOTA`,
 //! `FESTIVAL_INSECURE_COOKIES`, `FESTIVAL_SESSION_IDLE_MINUTES`, `FESTIVAL_SESSION_MAX_HOURS`,
 //! `FESTIVAL_MAX_CONCURRENT_HASHES`, `FESTIVAL_MAX_WAITING_HASHES`, `FESTIVAL_TOKEN_CACHE`,
-//! `VENDOR_ISSUER`, `VENDOR_CLIENT_ID`, `VENDOR_CLIENT_SECRET` (see `.env.example`), and
-//! `RUST_LOG` for the log filter (default `festival_app=info,wristband_oidc=info,wristband_passwords=info,tower_http=info`).
+//! `FESTIVAL_LOGIN_MAX_FAILURES`, `FESTIVAL_LOGIN_FAILURE_WINDOW_MINUTES`, `VENDOR_ISSUER`,
+//! `VENDOR_CLIENT_ID`, `VENDOR_CLIENT_SECRET` (see `.env.example`), and `RUST_LOG` for the log
+//! filter (default
+//! `festival_app=info,wristband_oidc=info,wristband_passwords=info,tower_http=info`).
 
 use std::io::IsTerminal as _;
 

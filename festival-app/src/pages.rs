@@ -243,8 +243,44 @@ async fn pass_gate(
     let next = session::safe_next(&form.next)
         .unwrap_or(session::DEFAULT_AFTER_LOGIN)
         .to_owned();
+    let refuse = async |status: StatusCode, error: String| -> Result<Response, AppError> {
+        let page = GatePage {
+            nav: visit.nav(&state).await?,
+            csrf: csrf::token(&visit.session, state.entropy.as_ref()).await?,
+            next: next.clone(),
+            username: username_for_redisplay(&form.username),
+            error: Some(error),
+            notice: None,
+            vendor_login: vendor_login_enabled(&state),
+            demo: state.settings.demo,
+        };
+        Ok((status, page).into_response())
+    };
     // Trimmed as at the ticket shop, so a stray space typed at either form changes nothing.
-    let user = state.store.find_user(form.username.trim()).await?;
+    let username = form.username.trim();
+    if let Some(throttled) = state
+        .throttle
+        .as_ref()
+        .and_then(|throttle| throttle.check(username).err())
+    {
+        tracing::warn!("login refused: too many failed logins for the username");
+        let minutes = throttled.retry_after_seconds.div_ceil(60);
+        let mut response = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many wrong passwords for this username. To keep guessers out, the gate \
+                 checks it again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+        )
+        .await?;
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(throttled.retry_after_seconds),
+        );
+        return Ok(response);
+    }
+    let user = state.store.find_user(username).await?;
     let stored = user.as_ref().and_then(|user| user.password_hash.clone());
     let password = Password::new(form.password);
     // An unknown username, an account without a password and a wrong password all cost one
@@ -257,21 +293,21 @@ async fn pass_gate(
         (Ok(()), Some(user)) => user,
         (Ok(()), None) | (Err(PoolError::Failed(VerifyError::InvalidCredentials)), _) => {
             tracing::info!("login refused: invalid credentials");
-            let page = GatePage {
-                nav: visit.nav(&state).await?,
-                csrf: csrf::token(&visit.session, state.entropy.as_ref()).await?,
-                next,
-                username: username_for_redisplay(&form.username),
-                error: Some("Wrong username or password.".to_owned()),
-                notice: None,
-                vendor_login: vendor_login_enabled(&state),
-                demo: state.settings.demo,
-            };
-            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+            if let Some(throttle) = &state.throttle {
+                throttle.record_failure(username);
+            }
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "Wrong username or password.".to_owned(),
+            )
+            .await;
         }
         (Err(PoolError::Busy), _) => return Err(AppError::Busy),
         (Err(err), _) => return Err(AppError::internal(err)),
     };
+    if let Some(throttle) = &state.throttle {
+        throttle.record_success(username);
+    }
 
     if let Some(stored) = &stored
         && state.passwords.hasher().needs_rehash(stored)

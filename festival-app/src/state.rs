@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use wristband_inject::{Clock, Entropy};
-use wristband_passwords::HashingPool;
+use wristband_passwords::{HashingPool, LoginThrottle};
 use wristband_tokens::{Issuer, Verifier};
 
 use crate::store::Store;
@@ -24,6 +24,9 @@ pub struct AppState {
     pub issuer: Issuer,
     /// Checks wristband tokens (for the inspector, and the JSON API).
     pub verifier: Verifier,
+    /// Failed logins per username, shared by the gate and `POST /token`; `None` when turned
+    /// off.
+    pub throttle: Option<LoginThrottle>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Random bytes for CSRF tokens.

@@ -4,8 +4,9 @@
 
 mod common;
 
-use axum::http::{StatusCode, header};
-use common::{Page, TestApp};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Page, TestApp, send};
 
 fn assert_html(page: &Page) {
     assert_eq!(
@@ -210,6 +211,57 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
         assert_eq!(page.status, StatusCode::BAD_REQUEST);
         assert!(page.body.contains("Wrong username or password."));
     }
+}
+
+#[tokio::test]
+async fn wrong_passwords_at_the_gate_and_at_the_token_endpoint_share_one_budget() {
+    let festival = TestApp::with(|config| {
+        config.login_max_failures = 3;
+        config.login_failure_window_minutes = 10;
+    })
+    .await;
+    festival
+        .browser()
+        .log_in("alice", "not-her-password", "")
+        .await;
+    festival.browser().log_in("alice", "still-not-it", "").await;
+    let api = send(
+        &festival.router,
+        Request::post("/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                "grant_type=password&username=alice&password=a-third-guess",
+            ))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::BAD_REQUEST);
+
+    // Three failures: now even the right password waits, at either door.
+    let page = festival
+        .browser()
+        .log_in("alice", "green-wristband-demo", "")
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(page.header(header::RETRY_AFTER), "600");
+    assert!(
+        page.body
+            .contains("Too many wrong passwords for this username")
+    );
+    assert!(page.body.contains("in 10 minutes"));
+
+    // Bob was never guessed at; alice gets in once the failures are old enough.
+    let bob = festival
+        .browser()
+        .log_in("bob", "gold-wristband-demo", "")
+        .await;
+    assert_eq!(bob.status, StatusCode::SEE_OTHER);
+    festival.clock.advance(600);
+    let page = festival
+        .browser()
+        .log_in("alice", "green-wristband-demo", "")
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wristband_axum::BearerState;
-use wristband_passwords::HashingPool;
+use wristband_passwords::{HashingPool, LoginThrottle};
 use wristband_tokens::{Issuer, Verifier};
 
 mod docs;
@@ -75,6 +75,9 @@ pub struct ApiState {
     pub issuer: Issuer,
     /// Checks wristband tokens on the gated routes.
     pub verifier: Verifier,
+    /// Counts failed logins per username and refuses guessing beyond them; `None` counts
+    /// nothing (the lessons, whose transcripts fail logins on purpose).
+    pub throttle: Option<LoginThrottle>,
 }
 
 impl ApiState {
@@ -91,7 +94,17 @@ impl ApiState {
             passwords,
             issuer,
             verifier,
+            throttle: None,
         }
+    }
+
+    /// The same state, refusing logins for a username with too many recent failures (`429`
+    /// with `Retry-After` at `POST /token`). Share one throttle between every door that checks
+    /// passwords, or each door grants its own budget of guesses.
+    #[must_use]
+    pub fn with_throttle(mut self, throttle: LoginThrottle) -> Self {
+        self.throttle = Some(throttle);
+        self
     }
 }
 

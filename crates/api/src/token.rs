@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
-use wristband_passwords::{Password, PoolError, VerifyError};
+use wristband_passwords::{Password, PoolError, Throttled, VerifyError};
 use wristband_scopes::{ScopeSet, grant};
 
 use crate::{ApiState, ErrorBody, UserRecord};
@@ -134,6 +134,10 @@ pub enum TokenEndpointError {
     /// 503 `temporarily_unavailable` with `Retry-After`: too many logins are being checked.
     #[error("password checks are saturated")]
     Busy,
+    /// 429 `temporarily_unavailable` with `Retry-After`: too many failed logins for this
+    /// username lately; the password was not checked.
+    #[error("{0}")]
+    Throttled(Throttled),
     /// 500 `server_error`: the directory, the hasher or the signer failed.
     #[error("server error: {0}")]
     Internal(String),
@@ -144,6 +148,7 @@ impl TokenEndpointError {
         match self {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -166,6 +171,13 @@ impl TokenEndpointError {
                 "temporarily_unavailable",
                 "Too many logins at once; retry shortly",
             ),
+            // RFC 6749 has no code for this; `temporarily_unavailable` tells a client what to
+            // do (wait for Retry-After), and the same answer goes to every username, known or
+            // not.
+            Self::Throttled(_) => (
+                "temporarily_unavailable",
+                "Too many failed logins for this username; retry after the time in Retry-After",
+            ),
             Self::Internal(_) => ("server_error", "The server could not issue a token"),
         };
         ErrorBody {
@@ -180,14 +192,21 @@ impl IntoResponse for TokenEndpointError {
         match &self {
             Self::Internal(cause) => tracing::error!(%cause, "token request failed"),
             Self::Busy => tracing::warn!("token request refused: password checks saturated"),
+            Self::Throttled(_) => {
+                tracing::warn!("token request refused: too many failed logins for the username");
+            }
             other => tracing::info!(error = %other, "token request refused"),
         }
         let mut response = no_store((self.status(), Json(self.body())).into_response());
-        if let Self::Busy = self {
-            response.headers_mut().insert(
-                RETRY_AFTER,
-                HeaderValue::from(wristband_passwords::HashingPool::RETRY_AFTER.as_secs()),
-            );
+        let retry_after = match self {
+            Self::Busy => Some(wristband_passwords::HashingPool::RETRY_AFTER.as_secs()),
+            Self::Throttled(throttled) => Some(throttled.retry_after_seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -233,6 +252,8 @@ fn is_form_encoded(headers: &HeaderMap) -> bool {
             headers(("cache-control" = String, description = "no-store"))),
         (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope or invalid_grant", body = ErrorBody),
         (status = 413, description = "The form is larger than 8 KiB", body = ErrorBody),
+        (status = 429, description = "temporarily_unavailable: too many failed logins for this username lately", body = ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds to wait before retrying"))),
         (status = 500, description = "server_error", body = ErrorBody),
         (status = 503, description = "temporarily_unavailable: too many logins at once", body = ErrorBody,
             headers(("retry-after" = u64, description = "Seconds to wait before retrying"))),
@@ -281,12 +302,25 @@ pub(crate) async fn token(
         .transpose()
         .map_err(|unknown| TokenEndpointError::InvalidScope(unknown.to_string()))?;
 
+    if let Some(throttle) = &state.throttle {
+        throttle
+            .check(&username)
+            .map_err(TokenEndpointError::Throttled)?;
+    }
     let record = state
         .users
         .find(&username)
         .await
         .map_err(|err| TokenEndpointError::Internal(format!("user lookup: {err}")))?;
-    let record = check_password(&state, &password, record).await?;
+    let checked = check_password(&state, &password, record).await;
+    if let Some(throttle) = &state.throttle {
+        match &checked {
+            Ok(_) => throttle.record_success(&username),
+            Err(TokenEndpointError::InvalidGrant) => throttle.record_failure(&username),
+            Err(_) => {}
+        }
+    }
+    let record = checked?;
 
     let granted = grant(requested.as_ref(), record.wristband)
         .map_err(|err| TokenEndpointError::InvalidScope(err.to_string()))?;

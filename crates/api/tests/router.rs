@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -15,7 +16,8 @@ use wristband_api::{
 };
 use wristband_inject::{FixedClock, SeededEntropy};
 use wristband_passwords::{
-    HashParams, HashingPool, Password, PasswordHash, PasswordHasher, PoolConfig,
+    HashParams, HashingPool, LoginThrottle, Password, PasswordHash, PasswordHasher, PoolConfig,
+    ThrottleConfig,
 };
 use wristband_tokens::{Issuer, SigningKey, TokenConfig, Verifier, Wristband};
 
@@ -285,6 +287,88 @@ async fn an_unknown_user_gets_exactly_the_answer_of_a_wrong_password() {
     assert_eq!(unknown_user.status, wrong_password.status);
     assert_eq!(unknown_user.headers, wrong_password.headers);
     assert_eq!(unknown_user.body, wrong_password.body);
+}
+
+// ---- POST /token: the throttle on password guessing ----
+
+fn throttled_festival(max_failures: u32) -> Festival {
+    let mut festival = Festival::new();
+    let throttle = LoginThrottle::new(
+        ThrottleConfig {
+            max_failures,
+            window: Duration::from_secs(600),
+            ..ThrottleConfig::default()
+        },
+        festival.clock.clone(),
+    );
+    festival.state = festival.state.clone().with_throttle(throttle);
+    festival
+}
+
+const WRONG_ALICE: &str = "grant_type=password&username=alice&password=not-her-password";
+const RIGHT_ALICE: &str = "grant_type=password&username=alice&password=green-wristband-demo";
+
+#[tokio::test]
+async fn after_too_many_wrong_passwords_even_the_right_one_waits_with_429_and_retry_after() {
+    let festival = throttled_festival(3);
+    for _ in 0..3 {
+        let answer = festival.post_form(WRONG_ALICE).await;
+        assert_oauth_error(&answer, StatusCode::BAD_REQUEST, "invalid_grant");
+        festival.clock.advance(10);
+    }
+
+    let answer = festival.post_form(RIGHT_ALICE).await;
+    assert_oauth_error(
+        &answer,
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+    );
+    // The first failure, 30 s ago, leaves the 600 s window in 570 s.
+    assert_eq!(answer.header("retry-after"), Some("570"));
+
+    festival.clock.advance(570);
+    festival.token("alice", "green-wristband-demo").await;
+}
+
+#[tokio::test]
+async fn a_throttled_unknown_user_gets_exactly_the_answer_of_a_throttled_ticket_holder() {
+    let festival = throttled_festival(2);
+    for username in ["alice", "mallory"] {
+        for _ in 0..2 {
+            festival
+                .post_form(&format!(
+                    "grant_type=password&username={username}&password=guess"
+                ))
+                .await;
+        }
+    }
+    let alice = festival
+        .post_form("grant_type=password&username=alice&password=guess")
+        .await;
+    let mallory = festival
+        .post_form("grant_type=password&username=mallory&password=guess")
+        .await;
+    assert_eq!(alice.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(mallory.status, alice.status);
+    assert_eq!(mallory.headers, alice.headers);
+    assert_eq!(mallory.body, alice.body);
+}
+
+#[tokio::test]
+async fn a_successful_login_wipes_the_slate_and_other_users_are_never_throttled() {
+    let festival = throttled_festival(2);
+    festival.post_form(WRONG_ALICE).await;
+    festival.token("alice", "green-wristband-demo").await;
+    festival.post_form(WRONG_ALICE).await;
+    festival.token("alice", "green-wristband-demo").await;
+
+    festival.post_form(WRONG_ALICE).await;
+    festival.post_form(WRONG_ALICE).await;
+    assert_eq!(
+        festival.post_form(RIGHT_ALICE).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    festival.token("bob", "gold-wristband-demo").await;
 }
 
 #[tokio::test]

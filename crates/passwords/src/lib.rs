@@ -20,6 +20,10 @@
 //! [`HashMemory`], and refuses work quickly with [`PoolError::Busy`] when too many are waiting.
 //! Peak hashing memory is therefore the number of workers × 19 MiB, whatever the load.
 //!
+//! A slow hash protects stolen hashes, not the login form: there the server does the hashing
+//! for the attacker. [`LoginThrottle`] counts failed logins per username and refuses further
+//! guesses for a while once there are too many.
+//!
 //! ```
 //! use wristband_passwords::{Password, PasswordHasher, VerifyError};
 //!
@@ -38,8 +42,10 @@
 mod hasher;
 mod password;
 mod pool;
+pub mod throttle;
 
 pub use hasher::{HashError, HashMemory, HashParams, PasswordHash, PasswordHasher, VerifyError};
 pub use password::{MAX_PASSWORD_BYTES, Password};
 pub use pool::{HashingPool, PoolConfig, PoolError};
+pub use throttle::{LoginThrottle, ThrottleConfig, Throttled};
 pub use wristband_inject::Entropy;
