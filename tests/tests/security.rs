@@ -1066,6 +1066,51 @@ async fn the_token_endpoint_answers_an_unknown_user_exactly_as_a_wrong_password(
 }
 
 #[tokio::test]
+async fn guessing_a_password_stops_after_ten_failures_known_user_or_not() -> anyhow::Result<()> {
+    let festival = Festival::start(FestivalOptions::demo()).await?;
+    let guess = async |username: &str, password: &str| {
+        token_request(
+            &festival,
+            &[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    };
+    for username in ["bob", "nobody-by-this-name"] {
+        for attempt in 1..=10 {
+            let page = guess(username, &format!("guess number {attempt}")).await?;
+            assert_eq!(
+                page.status,
+                StatusCode::BAD_REQUEST,
+                "{username} #{attempt}"
+            );
+        }
+    }
+    // The eleventh try is refused unchecked, even with bob's real password, and an unknown
+    // name is refused exactly alike.
+    let bob = guess("bob", "gold-wristband-demo").await?;
+    let nobody = guess("nobody-by-this-name", "gold-wristband-demo").await?;
+    for page in [&bob, &nobody] {
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(json_body(page)["error"], "temporarily_unavailable");
+        let retry_after: u64 = page
+            .headers
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse().ok())
+            .expect("a Retry-After in seconds");
+        assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+    }
+    assert_eq!(bob.body, nobody.body);
+    // Alice was never guessed at.
+    token_for(&festival, "alice", "green-wristband-demo").await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_gate_answers_an_unknown_user_exactly_as_a_wrong_password() -> anyhow::Result<()> {
     let festival = Festival::start(FestivalOptions::demo()).await?;
     let visitor = Visitor::new(festival.base_url())?;
