@@ -258,28 +258,34 @@ async fn pass_gate(
     };
     // Trimmed as at the ticket shop, so a stray space typed at either form changes nothing.
     let username = form.username.trim();
-    if let Some(throttled) = state
+    // The attempt holds its place in the username's budget while the password is checked, so
+    // guesses sent all at once are counted as surely as guesses sent one by one.
+    let attempt = match state
         .throttle
         .as_ref()
-        .and_then(|throttle| throttle.check(username).err())
+        .map(|throttle| throttle.begin(username))
+        .transpose()
     {
-        tracing::warn!("login refused: too many failed logins for the username");
-        let minutes = throttled.retry_after_seconds.div_ceil(60);
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many wrong passwords for this username. To keep guessers out, the gate \
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            tracing::warn!("login refused: too many failed logins for the username");
+            let minutes = throttled.retry_after_seconds.div_ceil(60);
+            let mut response = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many wrong passwords for this username. To keep guessers out, the gate \
                  checks it again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            ),
-        )
-        .await?;
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(throttled.retry_after_seconds),
-        );
-        return Ok(response);
-    }
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            )
+            .await?;
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(throttled.retry_after_seconds),
+            );
+            return Ok(response);
+        }
+    };
     let user = state.store.find_user(username).await?;
     let stored = user.as_ref().and_then(|user| user.password_hash.clone());
     let password = Password::new(form.password);
@@ -293,8 +299,8 @@ async fn pass_gate(
         (Ok(()), Some(user)) => user,
         (Ok(()), None) | (Err(PoolError::Failed(VerifyError::InvalidCredentials)), _) => {
             tracing::info!("login refused: invalid credentials");
-            if let Some(throttle) = &state.throttle {
-                throttle.record_failure(username);
+            if let Some(attempt) = attempt {
+                attempt.failed();
             }
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -305,8 +311,8 @@ async fn pass_gate(
         (Err(PoolError::Busy), _) => return Err(AppError::Busy),
         (Err(err), _) => return Err(AppError::internal(err)),
     };
-    if let Some(throttle) = &state.throttle {
-        throttle.record_success(username);
+    if let Some(attempt) = attempt {
+        attempt.succeeded();
     }
 
     if let Some(stored) = &stored

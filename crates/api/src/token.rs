@@ -294,6 +294,14 @@ pub(crate) async fn token(
             "The username and password parameters are required",
         ));
     };
+    // Surrounding spaces are dropped, as the festival's own forms drop them, so ` alice` is
+    // alice at every door.
+    let username = username.trim().to_owned();
+    if username.is_empty() {
+        return Err(TokenEndpointError::InvalidRequest(
+            "The username and password parameters are required",
+        ));
+    }
     tracing::Span::current().record("username", username.as_str());
     let requested = request
         .scope
@@ -302,22 +310,26 @@ pub(crate) async fn token(
         .transpose()
         .map_err(|unknown| TokenEndpointError::InvalidScope(unknown.to_string()))?;
 
-    if let Some(throttle) = &state.throttle {
-        throttle
-            .check(&username)
-            .map_err(TokenEndpointError::Throttled)?;
-    }
+    // The attempt holds its place in the username's budget while the password is checked,
+    // so guesses sent all at once are counted as surely as guesses sent one by one.
+    let attempt = state
+        .throttle
+        .as_ref()
+        .map(|throttle| throttle.begin(&username))
+        .transpose()
+        .map_err(TokenEndpointError::Throttled)?;
     let record = state
         .users
         .find(&username)
         .await
         .map_err(|err| TokenEndpointError::Internal(format!("user lookup: {err}")))?;
     let checked = check_password(&state, &password, record).await;
-    if let Some(throttle) = &state.throttle {
+    if let Some(attempt) = attempt {
         match &checked {
-            Ok(_) => throttle.record_success(&username),
-            Err(TokenEndpointError::InvalidGrant) => throttle.record_failure(&username),
-            Err(_) => {}
+            Ok(_) => attempt.succeeded(),
+            Err(TokenEndpointError::InvalidGrant) => attempt.failed(),
+            // The server failed before a verdict: the attempt counts for nothing.
+            Err(_) => drop(attempt),
         }
     }
     let record = checked?;

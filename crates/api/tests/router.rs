@@ -263,6 +263,19 @@ fn assert_oauth_error(answer: &Answer, status: StatusCode, error: &str) {
 }
 
 #[tokio::test]
+async fn spaces_around_the_username_are_ignored_as_at_the_gate() {
+    let festival = Festival::new();
+    let answer = festival
+        .post_form("grant_type=password&username=%20alice%20&password=green-wristband-demo")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    let blank = festival
+        .post_form("grant_type=password&username=%20%20&password=green-wristband-demo")
+        .await;
+    assert_oauth_error(&blank, StatusCode::BAD_REQUEST, "invalid_request");
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_invalid_grant() {
     let festival = Festival::new();
     let answer = festival
@@ -328,6 +341,31 @@ async fn after_too_many_wrong_passwords_even_the_right_one_waits_with_429_and_re
 
     festival.clock.advance(570);
     festival.token("alice", "green-wristband-demo").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guesses_sent_all_at_once_are_held_to_the_same_budget() {
+    let festival = throttled_festival(3);
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let request = Request::post("/token")
+            .header(header::CONTENT_TYPE, FORM)
+            .body(Body::from(format!(
+                "grant_type=password&username=alice&password=guess-{n}"
+            )))
+            .unwrap();
+        guesses.spawn(send(festival.router(), request));
+    }
+    let mut checked = 0;
+    let mut refused = 0;
+    while let Some(answer) = guesses.join_next().await {
+        match answer.unwrap().status {
+            StatusCode::BAD_REQUEST => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((checked, refused), (3, 17));
 }
 
 #[tokio::test]

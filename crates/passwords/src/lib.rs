@@ -47,5 +47,5 @@ pub mod throttle;
 pub use hasher::{HashError, HashMemory, HashParams, PasswordHash, PasswordHasher, VerifyError};
 pub use password::{MAX_PASSWORD_BYTES, Password};
 pub use pool::{HashingPool, PoolConfig, PoolError};
-pub use throttle::{LoginThrottle, ThrottleConfig, Throttled};
+pub use throttle::{LoginAttempt, LoginThrottle, ThrottleConfig, Throttled};
 pub use wristband_inject::Entropy;
