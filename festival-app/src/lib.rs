@@ -54,7 +54,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::ExpiredDeletion as _;
 use tower_sessions_sqlx_store::SqliteStore;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use wristband_api::ApiState;
 use wristband_inject::{Clock, Entropy, OsEntropy, SystemClock};
 use wristband_passwords::{
@@ -287,7 +287,21 @@ impl App {
         let api = wristband_api::router(api_state);
         // `/docs` serves Swagger UI (vendored: no CDN), reading `/openapi.json`. Its Authorize
         // button logs in through `POST /token`, the password flow the document declares.
-        let docs = SwaggerUi::new("/docs").url("/openapi.json", wristband_api::openapi());
+        let docs = SwaggerUi::new("/docs")
+            .url("/openapi.json", wristband_api::openapi())
+            // Swagger UI otherwise sends every visitor's browser to an online validator, with
+            // the document's address, whenever the host is not localhost. The festival works
+            // offline and tells nobody where it runs.
+            .config(SwaggerConfig::default().validator_url("none"));
+        // Swagger UI loads its own scripts and styles from here and sets inline styles; it
+        // needs nothing from anywhere else, and the policy says so.
+        let docs = Router::from(docs).layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                 object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        ));
 
         Router::new()
             .merge(pages)

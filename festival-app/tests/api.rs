@@ -240,3 +240,20 @@ async fn the_docs_page_is_served_from_the_app() {
     assert_eq!(initializer.status, StatusCode::OK);
     assert!(initializer.body.contains("/openapi.json"));
 }
+
+#[tokio::test]
+async fn the_docs_page_sends_browsers_nowhere_else() {
+    let festival = TestApp::demo().await;
+    let page = get(&festival, "/docs/", None).await;
+    let policy = page.header(header::CONTENT_SECURITY_POLICY);
+    assert!(policy.starts_with("default-src 'self';"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    // Swagger UI's default would have every browser off localhost fetch an image from an
+    // online validator, with the address of this document.
+    let initializer = get(&festival, "/docs/swagger-initializer.js", None).await;
+    assert!(
+        initializer.body.contains(r#""validatorUrl": "none""#),
+        "{}",
+        initializer.body
+    );
+}
