@@ -63,6 +63,25 @@ cargo build --locked "${build_args[@]}"
 target_dir=$(sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p' <<<"$metadata")
 bin_dir=${target_dir:-target}/debug
 
+# --- Refuse to start beside servers that are already running ---------------------------------
+
+# If an earlier demo (or anything else) still holds a port, the new server would fail to bind
+# while the old one answered every check below, and the demo would look started when it is not.
+port_taken() {
+    local host=${1%:*} port=${1##*:}
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+addresses=("$festival_addr")
+[[ " ${packages[*]} " == *" ticket-vendor "* ]] && addresses+=("$vendor_addr")
+for address in "${addresses[@]}"; do
+    if port_taken "$address"; then
+        say "Something is already listening on $address: an earlier \`just run\` still running?"
+        say "Stop it first (Ctrl-C in its terminal, or kill it), or choose other addresses with"
+        say "FESTIVAL_ADDR and VENDOR_ADDR."
+        exit 1
+    fi
+done
+
 # --- Start the servers, each in its own process group -----------------------------------------
 
 # Each server runs in a session (and process group) of its own: stopping a server also stops
