@@ -232,7 +232,7 @@ async fn a_malformed_callback_is_refused_at_the_gate_and_spends_the_login() {
     assert!(
         answer
             .text()
-            .contains("does not belong to a login you started")
+            .contains("That login response was incomplete, so it was refused.")
     );
 }
 

@@ -99,11 +99,17 @@ impl OidcError {
             Self::Denied => {
                 "You declined to share your ticket with the festival, so you are not logged in."
             }
-            Self::NoLoginInProgress | Self::CodeRejected => {
+            Self::NoLoginInProgress => {
                 "That login link has already been used or has expired. Please start again."
             }
-            Self::StateMismatch | Self::IssuerMismatch { .. } | Self::MalformedCallback(_) => {
+            Self::CodeRejected => {
+                "The ticket vendor did not accept that login link: it was already used, has expired, or belongs to another login. Please start again."
+            }
+            Self::StateMismatch | Self::IssuerMismatch { .. } => {
                 "That login response does not belong to a login you started here, so it was refused. Please start again."
+            }
+            Self::MalformedCallback(_) => {
+                "That login response was incomplete, so it was refused. Please start again."
             }
             Self::LoginExpired => "The login took too long. Please start again.",
             Self::ProviderUnreachable(_) => {
