@@ -91,7 +91,7 @@ impl<R: RequiredScopes> Authorized<R> {
         (!R::SCOPES.iter().all(|scope| granted.contains(*scope))).then(|| {
             AuthError::InsufficientScope {
                 required: ScopeSet::from(R::SCOPES),
-                granted: granted.clone(),
+                granted: *granted,
             }
         })
     }

@@ -32,7 +32,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -128,8 +127,11 @@ impl UnknownScope {
 /// Parsed from and printed as the OAuth form, scope names separated by single spaces. Printing
 /// always lists the scopes in [`Scope`] order without repeats, so equal sets print equally.
 /// Serialized (for JSON) as an array of names: `["stages", "backstage"]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct ScopeSet(BTreeSet<Scope>);
+///
+/// The festival knows a handful of scopes, so a set is one bit per [`Scope`]: `Copy`, and
+/// checked on every gated request without allocating.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ScopeSet(u8);
 
 impl ScopeSet {
     /// The empty set.
@@ -155,42 +157,92 @@ impl ScopeSet {
 
     /// Whether `scope` is in the set.
     pub fn contains(&self, scope: Scope) -> bool {
-        self.0.contains(&scope)
+        self.0 & bit(scope) != 0
     }
 
     /// Whether every scope in `self` is also in `other`.
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.0.is_subset(&other.0)
+        self.0 & !other.0 == 0
     }
 
     /// The scopes in both sets.
     pub fn intersection(&self, other: &Self) -> Self {
-        Self(self.0.intersection(&other.0).copied().collect())
+        Self(self.0 & other.0)
     }
 
     /// The scopes of `self` that are not in `other`: what `other` lacks to cover `self`.
     pub fn difference(&self, other: &Self) -> Self {
-        Self(self.0.difference(&other.0).copied().collect())
+        Self(self.0 & !other.0)
     }
 
     /// Adds `scope`; returns whether it was new.
     pub fn insert(&mut self, scope: Scope) -> bool {
-        self.0.insert(scope)
+        let new = !self.contains(scope);
+        self.0 |= bit(scope);
+        new
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0 == 0
     }
 
     /// How many scopes the set holds.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.count_ones() as usize
     }
 
     /// The scopes, in [`Scope`] order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Scope> + '_ {
-        self.0.iter().copied()
+    pub fn iter(&self) -> Iter {
+        Iter {
+            set: *self,
+            next: 0,
+        }
+    }
+}
+
+/// The bit that stands for `scope` in a [`ScopeSet`].
+fn bit(scope: Scope) -> u8 {
+    1 << (scope as u8)
+}
+
+/// The scopes of a [`ScopeSet`], in [`Scope`] order.
+#[derive(Debug, Clone)]
+pub struct Iter {
+    set: ScopeSet,
+    /// The index into [`Scope::ALL`] to look at next.
+    next: usize,
+}
+
+impl Iterator for Iter {
+    type Item = Scope;
+
+    fn next(&mut self) -> Option<Scope> {
+        while let Some(&scope) = Scope::ALL.get(self.next) {
+            self.next += 1;
+            if self.set.contains(scope) {
+                return Some(scope);
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = Scope::ALL
+            .get(self.next..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|scope| self.set.contains(**scope))
+            .count();
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter {}
+
+impl fmt::Debug for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
     }
 }
 
@@ -216,7 +268,11 @@ impl FromStr for ScopeSet {
 
 impl FromIterator<Scope> for ScopeSet {
     fn from_iter<I: IntoIterator<Item = Scope>>(scopes: I) -> Self {
-        Self(scopes.into_iter().collect())
+        let mut set = Self::new();
+        for scope in scopes {
+            set.insert(scope);
+        }
+        set
     }
 }
 
@@ -232,12 +288,12 @@ impl From<&[Scope]> for ScopeSet {
     }
 }
 
-impl<'a> IntoIterator for &'a ScopeSet {
+impl IntoIterator for &ScopeSet {
     type Item = Scope;
-    type IntoIter = std::iter::Copied<std::collections::btree_set::Iter<'a, Scope>>;
+    type IntoIter = Iter;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().copied()
+        self.iter()
     }
 }
 
@@ -293,7 +349,7 @@ pub fn grant(requested: Option<&ScopeSet>, wristband: Wristband) -> Result<Scope
     let granted = requested.intersection(&entitled);
     if granted.is_empty() {
         return Err(GrantError::NotEntitled {
-            requested: requested.clone(),
+            requested: *requested,
             wristband,
         });
     }
