@@ -216,6 +216,15 @@ cpu_seconds() { # user + system CPU time of the server so far
     awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$server_pid/stat"
 }
 now() { date +%s.%N; }
+hashing_cpu_seconds() { # user + system CPU time of the server's argon2 worker threads so far
+    local hz total=0 task
+    hz=$(getconf CLK_TCK)
+    for task in /proc/"$server_pid"/task/*; do
+        [[ $(cat "$task/comm" 2>/dev/null) == argon2-worker* ]] || continue
+        total=$(awk -v total="$total" '{print total + $14 + $15}' "$task/stat" 2>/dev/null || echo "$total")
+    done
+    awk -v total="$total" -v hz="$hz" 'BEGIN {printf "%.3f", total / hz}'
+}
 
 login_body=$(python3 -c '
 import urllib.parse
@@ -276,6 +285,7 @@ status_field() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$server_pid/stat
 record server_rss_before_storm_kib "$(status_field VmRSS)"
 record server_threads_before_storm "$(status_field Threads)"
 storm_cpu_before=$(cpu_seconds) storm_wall_before=$(now)
+storm_hashing_before=$(hashing_cpu_seconds)
 BENCH_ROLE=storm BENCH_LOGIN_BODY="$login_body" taskset -c "$client_cpus" \
     wrk -t"$storm_clients" -c"$storm_clients" -d"${storm_s}s" --timeout 10s \
     -s scripts/bench/wrk.lua "$base/token" >"$results/storm.txt" 2>&1 &
@@ -288,6 +298,7 @@ BENCH_ROLE=light BENCH_PAUSE_MS="$light_pause_ms" run_wrk storm-light -t1 -c1 \
     -s scripts/bench/wrk.lua "$base/api/backstage"
 wait "${load_pids[0]}" || { cat "$results/storm.txt" >&2; fail "wrk failed (storm)"; }
 load_pids=()
+record storm_hashing_cpu_seconds "$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$storm_hashing_before" "$(hashing_cpu_seconds)")"
 record storm_server_cpu_share "$(python3 -c 'import sys; a = [float(x) for x in sys.argv[1:]]; print("%.3f" % ((a[1] - a[0]) / (a[3] - a[2])))' \
     "$storm_cpu_before" "$(cpu_seconds)" "$storm_wall_before" "$(now)")"
 
