@@ -138,11 +138,19 @@ impl LoginAttempt {
 
     /// The password was right: the username's failures are forgiven.
     pub fn succeeded(mut self) {
+        self.release(true);
+    }
+
+    /// Gives the attempt's place back, forgiving the username's failures if asked; forgets the
+    /// username altogether once nothing is left to count.
+    fn release(&mut self, forgive_failures: bool) {
         if let Some(key) = self.key.take() {
             let mut failures = self.throttle.failures();
             if let Some(entry) = failures.get_mut(&key) {
                 entry.in_progress = entry.in_progress.saturating_sub(1);
-                entry.times.clear();
+                if forgive_failures {
+                    entry.times.clear();
+                }
                 if entry.is_idle() {
                     failures.remove(&key);
                 }
@@ -153,15 +161,8 @@ impl LoginAttempt {
 
 impl Drop for LoginAttempt {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let mut failures = self.throttle.failures();
-            if let Some(entry) = failures.get_mut(&key) {
-                entry.in_progress = entry.in_progress.saturating_sub(1);
-                if entry.is_idle() {
-                    failures.remove(&key);
-                }
-            }
-        }
+        // No verdict was reported (the server failed first): the attempt counts for nothing.
+        self.release(false);
     }
 }
 
